@@ -1,0 +1,274 @@
+"""``mcmc``: run any kernel on several chains, with warmup adaptation.
+
+Warmup and sampling are one compiled program per call: a ``lax.scan`` over
+warmup steps (dual averaging, windowed diagonal mass; see ``adaptation``),
+then a ``lax.scan`` over draws, vectorised over a leading chain axis that is
+sharded over devices when there are several (``sharding``).
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import kernels as kernel_lib
+from .adaptation import (
+    dual_averaging_init,
+    dual_averaging_update,
+    find_reasonable_step_size,
+    welford_init,
+    welford_update,
+    welford_variance,
+    window_schedule,
+)
+from .kernels.tunable import Tunable
+from .posterior import Posterior
+from .program import Program
+from .progress import progress_callback
+from .sharding import CHAIN_METHODS, map_leading_axis
+
+KERNEL_NAMES = {"nuts": kernel_lib.nuts, "hmc": kernel_lib.hmc, "mala": kernel_lib.mala, "rwmh": kernel_lib.rwmh}
+
+
+def _positive_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def resolve_kernel(kernel):
+    """A kernel object from a name (``"nuts"``, ``"hmc"``, ``"mala"``, ``"rwmh"``) or an object."""
+    if isinstance(kernel, str):
+        if kernel not in KERNEL_NAMES:
+            raise ValueError(f"kernel must be one of {sorted(KERNEL_NAMES)} or a kernel object, got {kernel!r}")
+        return KERNEL_NAMES[kernel]()
+    if not (hasattr(kernel, "init") and hasattr(kernel, "step")):
+        raise TypeError(
+            f"kernel must be a name or an object with init() and step() (inference.kernels), "
+            f"got {type(kernel).__name__}"
+        )
+    return kernel
+
+
+def _check_finite_start(program, logdensity_fn, positions, num_chains):
+    """Raise ``ValueError`` naming the site (or chain) whose initial log density is not finite."""
+    values = np.asarray(jax.jit(jax.vmap(logdensity_fn))(positions))
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size == 0:
+        return
+    chain = int(bad[0])
+    position = jax.tree.map(lambda leaf: leaf[chain], positions)
+    where = ""
+    if program is not None:
+        by_site = jax.jit(program.log_density_by_site)(position)
+        culprits = [name for name, v in by_site.items() if not np.isfinite(float(v))]
+        culprits = [n[1:-8] if n.endswith("_log_det") else n for n in culprits]
+        where = f" at site(s) {culprits}" if culprits else ""
+    raise ValueError(
+        f"initial log density is {values[chain]} for chain {chain}{where}; "
+        "check init_position, the model's supports and the data"
+    )
+
+
+def _initial_positions(key, program, logdensity_fn, init_position, num_chains):
+    if program is None:
+        leaves = jax.tree.leaves(init_position)
+        if not leaves:
+            raise ValueError("init_position must be a pytree of arrays (a position), got an empty structure")
+        try:
+            value = jax.eval_shape(logdensity_fn, init_position)
+        except Exception as err:  # noqa: BLE001 — reported to the user as a bad argument
+            raise ValueError(f"logdensity_fn could not be evaluated at init_position: {err}") from err
+        if value.shape != ():
+            raise ValueError(f"logdensity_fn must return a scalar, got shape {value.shape}")
+        position = jax.tree.map(jnp.asarray, init_position)
+        return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *leaf.shape)), position)
+    if init_position is not None:
+        program.check_sites(init_position)
+        position = program.unconstrain({k: jnp.asarray(v) for k, v in init_position.items()})
+        return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *jnp.shape(leaf))), position)
+    # NumPyro's init_to_uniform, with a few retries for chains that start outside the support.
+    positions = program.initial_positions(key, num_chains)
+    for attempt in range(10):
+        finite = np.isfinite(np.asarray(jax.jit(jax.vmap(logdensity_fn))(positions)))
+        if finite.all():
+            break
+        fresh = program.initial_positions(jax.random.fold_in(key, attempt + 1), num_chains)
+        positions = jax.tree.map(
+            lambda old, new: jnp.where(finite.reshape((-1,) + (1,) * (old.ndim - 1)), old, new), positions, fresh
+        )
+    return positions
+
+
+def _stats_from(info, state, kernel) -> dict:
+    stats = {k: v for k, v in info._asdict().items() if k != "component_acceptance"}
+    stats["log_density"] = state.log_density
+    if isinstance(kernel, Tunable):
+        stats["step_size"] = jnp.asarray(kernel.step_size)
+    return stats
+
+
+def _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report):
+    """The per-chain program: ``run(key, position) -> (positions, stats, kernel)``."""
+    tunable = isinstance(kernel, Tunable) and (adapt_step_size or adapt_mass)
+    in_slow, window_end = window_schedule(num_warmup) if adapt_mass else (None, None)
+    if in_slow is None:
+        in_slow = np.zeros(num_warmup, bool)
+        window_end = np.zeros(num_warmup, bool)
+
+    def warmup(key, kernel, state):
+        k_init, k_steps = jax.random.split(key)
+        if not tunable:
+
+            def plain(state, xs):
+                key, i = xs
+                report(i)
+                return kernel.step(key, state, logdensity_fn)[0], None
+
+            state, _ = jax.lax.scan(plain, state, (jax.random.split(k_steps, num_warmup), jnp.arange(num_warmup)))
+            return kernel, state
+        q0 = kernel.flat_position(state.position)
+        kernel = kernel.tuned(inverse_mass=jnp.ones_like(q0))
+        if adapt_step_size:
+            kernel = kernel.tuned(step_size=find_reasonable_step_size(k_init, kernel, state, logdensity_fn))
+        carry = (kernel, state, dual_averaging_init(kernel.step_size), welford_init(q0.size, q0.dtype))
+
+        def adapt(carry, xs):
+            kernel, state, da, wf = carry
+            key, slow, end, i = xs
+            report(i)
+            state, info = kernel.step(key, state, logdensity_fn)
+            if adapt_step_size:
+                da = dual_averaging_update(da, info.acceptance_prob, kernel.target_accept)
+                kernel = kernel.tuned(step_size=jnp.exp(da.log_step))
+            wf = jax.lax.cond(slow, lambda w: welford_update(w, kernel.flat_position(state.position)), lambda w: w, wf)
+
+            def end_window(args):
+                kernel, da, wf = args
+                kernel = kernel.tuned(inverse_mass=welford_variance(wf))
+                if adapt_step_size:
+                    step = find_reasonable_step_size(key, kernel, state, logdensity_fn)
+                    kernel = kernel.tuned(step_size=step)
+                    da = dual_averaging_init(step)
+                return kernel, da, welford_init(q0.size, q0.dtype)
+
+            kernel, da, wf = jax.lax.cond(end, end_window, lambda a: a, (kernel, da, wf))
+            return (kernel, state, da, wf), None
+
+        xs = (jax.random.split(k_steps, num_warmup), in_slow, window_end, jnp.arange(num_warmup))
+        (kernel, state, da, _), _ = jax.lax.scan(adapt, carry, xs)
+        if adapt_step_size and num_warmup > 0:
+            kernel = kernel.tuned(step_size=jnp.exp(da.log_step_avg))
+        # A gradient kernel's cached state must match the final sites and mass: rebuild it.
+        return kernel, kernel.from_position(state.position, state.log_density, logdensity_fn)
+
+    def sample(key, kernel, state):
+        def draw(state, xs):
+            key, i = xs
+            report(num_warmup + i)
+
+            def one(state, key):
+                return kernel.step(key, state, logdensity_fn)
+
+            state, infos = jax.lax.scan(one, state, jax.random.split(key, thinning))
+            info = jax.tree.map(lambda leaf: leaf[-1], infos)
+            return state, (state.position, _stats_from(info, state, kernel))
+
+        keys = jax.random.split(key, num_samples)
+        _, (positions, stats) = jax.lax.scan(draw, state, (keys, jnp.arange(num_samples)))
+        return positions, stats
+
+    def run(key, position):
+        k_warm, k_sample = jax.random.split(key)
+        state = kernel.init(position, logdensity_fn)
+        tuned, state = warmup(k_warm, kernel, state)
+        positions, stats = sample(k_sample, tuned, state)
+        return positions, stats, tuned
+
+    return run
+
+
+def mcmc(
+    key: jax.Array,
+    program: Program | Callable,
+    kernel: Any = "nuts",
+    num_warmup: int = 1000,
+    num_samples: int = 1000,
+    num_chains: int = 4,
+    *,
+    thinning: int = 1,
+    init_position: Any = None,
+    adapt_step_size: bool = True,
+    adapt_mass: bool = True,
+    chain_method: str | None = None,
+    progress: bool = False,
+) -> Posterior:
+    """Markov chain Monte Carlo on a ``Program`` or a log-density function.
+
+    Args:
+        key: a PRNG key.
+        program: an ``inference.Program``, or a ``logdensity_fn(position) -> scalar``
+            together with ``init_position``.
+        kernel: ``"nuts"`` (default), ``"hmc"``, ``"mala"``, ``"rwmh"`` or a kernel object
+            (``inference.kernels``: including ``cycle``, ``mixture`` and ``mhg``).
+        num_warmup: adaptation steps (discarded). Step size by dual averaging towards
+            the kernel's ``target_accept``; diagonal inverse mass in Stan's windows.
+            Kernels without a step size (``mhg``, combinators) just run.
+        num_samples: draws kept per chain (after ``thinning``).
+        num_chains: independent chains along the leading axis.
+        thinning: keep every ``thinning``-th step.
+        init_position: a ``Program``'s starting values ``{site: constrained value}``
+            (default: NumPyro's uniform(-2, 2) on the unconstrained scale), or the
+            starting position pytree of a log-density function (required then).
+        chain_method: ``"vectorized"``, ``"parallel"`` (chains sharded over devices;
+            the default when there are several) or ``"sequential"``.
+        progress: show a tqdm progress bar.
+
+    Returns:
+        ``Posterior`` with ``samples[name]: [num_chains, num_samples, *shape]``,
+        ``stats`` and ``to_arviz()``.
+    """
+    num_chains = _positive_int(num_chains, "num_chains")
+    num_samples = _positive_int(num_samples, "num_samples")
+    num_warmup = _positive_int(num_warmup, "num_warmup", minimum=0)
+    thinning = _positive_int(thinning, "thinning")
+    if chain_method is not None and chain_method not in CHAIN_METHODS:
+        raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, got {chain_method!r}")
+    kernel = resolve_kernel(kernel)
+    if isinstance(program, Program):
+        logdensity_fn = program.log_density
+    elif callable(program):
+        if init_position is None:
+            raise ValueError("init_position is required when program is a log-density function")
+        logdensity_fn, program = program, None
+    else:
+        raise TypeError(f"program must be an inference.Program or a log-density function, got {type(program).__name__}")
+
+    k_init, k_run = jax.random.split(key)
+    positions0 = _initial_positions(k_init, program, logdensity_fn, init_position, num_chains)
+    _check_finite_start(program, logdensity_fn, positions0, num_chains)
+
+    total = num_warmup + num_samples
+    with progress_callback(total, enabled=progress, desc=f"mcmc {type(kernel).__name__}") as report:
+        run = _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report)
+        batched = jax.jit(map_leading_axis(run, num_chains, chain_method))
+        keys = jax.random.split(k_run, num_chains)
+        t0 = time.perf_counter()
+        compiled = batched.lower(keys, positions0).compile()
+        t1 = time.perf_counter()
+        positions, stats, tuned = jax.block_until_ready(compiled(keys, positions0))
+        t2 = time.perf_counter()
+
+    if program is not None:
+        samples = jax.jit(jax.vmap(jax.vmap(program.constrain)))(positions)
+    elif isinstance(positions, dict):
+        samples = dict(positions)
+    else:
+        samples = {"x": positions}
+    timings = {"compile": t1 - t0, "run": t2 - t1}
+    return Posterior(samples, stats, positions, program, tuned, timings)
