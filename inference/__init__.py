@@ -5,9 +5,41 @@ kernels, populations, resampling and paths compose into ``mcmc``, ``smc``,
 ``particle_filter``, ``pmmh`` and ``smc2``.
 """
 
-from . import kernels
+from . import kernels, moves, paths
+from .importance import importance
 from .mcmc import mcmc
+from .moves import Move
+from .mutate import mutate, tune_from_population
+from .particle_filter import PFResult, particle_filter
+from .particles import Particles, ess, normalize, spawn
+from .paths import reweight
 from .posterior import Posterior
 from .program import Program
+from .resampling import resample
+from .smc import smc
+from .smc_result import SMCResult
+from .state_space import StateSpaceModel
 
-__all__ = ["Posterior", "Program", "kernels", "mcmc"]
+__all__ = [
+    "Move",
+    "PFResult",
+    "Particles",
+    "Posterior",
+    "Program",
+    "SMCResult",
+    "StateSpaceModel",
+    "ess",
+    "importance",
+    "kernels",
+    "mcmc",
+    "moves",
+    "mutate",
+    "normalize",
+    "particle_filter",
+    "paths",
+    "resample",
+    "reweight",
+    "smc",
+    "spawn",
+    "tune_from_population",
+]

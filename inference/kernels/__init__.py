@@ -4,12 +4,15 @@ from .base import GradientState, Info, State
 from .combinators import Cycle, Mixture, cycle, mixture
 from .hmc import HMC, HMCInfo, hmc
 from .mala import MALA, mala
+from .mhg import MHG, MHGInfo, mhg
 from .nuts import NUTS, nuts
 from .rwmh import RWMH, rwmh
 
 __all__ = [
     "HMC",
     "MALA",
+    "MHG",
+    "MHGInfo",
     "NUTS",
     "RWMH",
     "Cycle",
@@ -21,6 +24,7 @@ __all__ = [
     "cycle",
     "hmc",
     "mala",
+    "mhg",
     "mixture",
     "nuts",
     "rwmh",
