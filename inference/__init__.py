@@ -13,10 +13,12 @@ from .mutate import mutate, tune_from_population
 from .particle_filter import PFResult, particle_filter
 from .particles import Particles, ess, normalize, spawn
 from .paths import reweight
+from .pmmh import pmmh
 from .posterior import Posterior
 from .program import Program
 from .resampling import resample
 from .smc import smc
+from .smc2 import SMC2Result, smc2
 from .smc_result import SMCResult
 from .state_space import StateSpaceModel
 
@@ -26,6 +28,7 @@ __all__ = [
     "Particles",
     "Posterior",
     "Program",
+    "SMC2Result",
     "SMCResult",
     "StateSpaceModel",
     "ess",
@@ -37,9 +40,11 @@ __all__ = [
     "normalize",
     "particle_filter",
     "paths",
+    "pmmh",
     "resample",
     "reweight",
     "smc",
+    "smc2",
     "spawn",
     "tune_from_population",
 ]

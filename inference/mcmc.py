@@ -100,7 +100,9 @@ def _initial_positions(key, program, logdensity_fn, init_position, num_chains):
             break
         fresh = program.initial_positions(jax.random.fold_in(key, attempt + 1), num_chains)
         positions = jax.tree.map(
-            lambda old, new: jnp.where(finite.reshape((-1,) + (1,) * (old.ndim - 1)), old, new), positions, fresh
+            lambda old, new, finite=finite: jnp.where(finite.reshape((-1,) + (1,) * (old.ndim - 1)), old, new),
+            positions,
+            fresh,
         )
     return positions
 
@@ -255,7 +257,9 @@ def mcmc(
 
     total = num_warmup + num_samples
     with progress_callback(total, enabled=progress, desc=f"mcmc {type(kernel).__name__}") as report:
-        run = _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report)
+        run = _build_chain(
+            kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report
+        )
         batched = jax.jit(map_leading_axis(run, num_chains, chain_method))
         keys = jax.random.split(k_run, num_chains)
         t0 = time.perf_counter()

@@ -38,7 +38,9 @@ def filter_init(key, ssm: StateSpaceModel, params, num_particles: int) -> Filter
     return FilterState(spawn(x0))
 
 
-def filter_step(key, state: FilterState, ssm: StateSpaceModel, params, y, t, resampling="systematic", ess_threshold=1.0):
+def filter_step(
+    key, state: FilterState, ssm: StateSpaceModel, params, y, t, resampling="systematic", ess_threshold=1.0
+):
     """One step t: resample if needed, propagate x_{t-1} -> x_t, weight by g(y_t | x_t).
 
     Returns ``(state, (ancestors [N], ess_before_resampling))``."""
