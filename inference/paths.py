@@ -2,7 +2,7 @@
 
 A path indexes its targets by a *level* in [0, 1]:
 
-    log π_level(z) = log_prior(z) + partial_log_likelihood(z, level),
+    log π_level(z) = log_prior(z) + partial_log_likelihood(z, level)      (``path.log_target``),
 
 with level 0 the prior (from which ``Program.sample_prior`` draws exactly) and
 level 1 the posterior. ``reweight`` moves a population from one level to the next
@@ -53,6 +53,10 @@ class AdaptiveTempering:
     def partial_log_likelihood(self, program, z, level):
         return level * program.log_likelihood(z)
 
+    def log_target(self, program, z, level):
+        log_prior, log_lik = program.log_prior_and_likelihood(z)
+        return log_prior + level * log_lik
+
     def next_level(self, particles: Particles, cache, level, step):
         log_lik = jnp.where(jnp.isnan(cache), -jnp.inf, cache)
 
@@ -89,6 +93,10 @@ class FixedTempering:
     def partial_log_likelihood(self, program, z, level):
         return level * program.log_likelihood(z)
 
+    def log_target(self, program, z, level):
+        log_prior, log_lik = program.log_prior_and_likelihood(z)
+        return log_prior + level * log_lik
+
     def next_level(self, particles, cache, level, step):
         return self.schedule[jnp.minimum(step, self.schedule.shape[0] - 1)]
 
@@ -123,6 +131,9 @@ class DataAnnealing:
 
     def partial_log_likelihood(self, program, z, level):
         return _annealed_log_likelihood(program, z, level)
+
+    def log_target(self, program, z, level):
+        return program.log_prior(z) + _annealed_log_likelihood(program, z, level)
 
     def next_level(self, particles, cache, level, step):
         return jnp.minimum((step + 1.0) / self.num_batches, 1.0)

@@ -136,7 +136,8 @@ class Program:
         model = handlers.substitute(model, substitute_fn=partial(_unconstrain_reparam, continuous))
         return handlers.trace(model).get_trace(*self.args, **self.kwargs)
 
-    def _log_parts(self, z: Position) -> tuple[jax.Array, jax.Array]:
+    def log_prior_and_likelihood(self, z: Position) -> tuple[jax.Array, jax.Array]:
+        """``(log_prior(z), log_likelihood(z))`` from one trace of the model (for tempering)."""
         trace = self._trace(z)
         latent = set(self.latent_names)
         log_prior, log_lik = jnp.zeros(()), jnp.zeros(())
@@ -153,15 +154,15 @@ class Program:
     # -- densities ---------------------------------------------------------------------------
     def log_prior(self, z: Position) -> jax.Array:
         """log p(θ) + log|det ∂θ/∂z| at an unconstrained position (scalar)."""
-        return self._log_parts(z)[0]
+        return self.log_prior_and_likelihood(z)[0]
 
     def log_likelihood(self, z: Position) -> jax.Array:
         """log p(y | θ): observed sites and ``numpyro.factor`` terms (scalar)."""
-        return self._log_parts(z)[1]
+        return self.log_prior_and_likelihood(z)[1]
 
     def log_density(self, z: Position) -> jax.Array:
         """log p(θ, y) + log-Jacobian = ``log_prior(z) + log_likelihood(z)`` (scalar)."""
-        log_prior, log_lik = self._log_parts(z)
+        log_prior, log_lik = self.log_prior_and_likelihood(z)
         return log_prior + log_lik
 
     def log_density_by_site(self, z: Position) -> dict[str, jax.Array]:

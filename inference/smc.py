@@ -25,8 +25,12 @@ from .smc_result import SMCResult, check_population, equal_weight_samples
 from .validation import check_fraction, check_positive_int
 
 
-@partial(jax.jit, static_argnames=("program", "num_mcmc_steps", "resampling", "ess_threshold", "chain_method"))
-def _run_smc(key, particles, kernel, path, *, program, num_mcmc_steps, resampling, ess_threshold, chain_method):
+@partial(
+    jax.jit, static_argnames=("program", "num_mcmc_steps", "resampling", "ess_threshold", "chain_method", "tune_kernel")
+)
+def _run_smc(
+    key, particles, kernel, path, *, program, num_mcmc_steps, resampling, ess_threshold, chain_method, tune_kernel
+):
     """The compiled SMC loop; cached per (program, path and kernel structure, settings)."""
     num_particles = particles.num_particles
     max_steps = int(path.max_steps)
@@ -55,9 +59,10 @@ def _run_smc(key, particles, kernel, path, *, program, num_mcmc_steps, resamplin
         particles = jax.lax.cond(do_resample, lambda p: resample(k_resample, p, resampling), lambda p: p, particles)
 
         def target(z):
-            return program.log_prior(z) + path.partial_log_likelihood(program, z, new_level)
+            return path.log_target(program, z, new_level)
 
-        kernel = tune_from_population(kernel, particles)
+        if tune_kernel:
+            kernel = tune_from_population(kernel, particles)
         if num_mcmc_steps:
             particles, acceptance = mutate(k_mutate, particles, kernel, num_mcmc_steps, target, chain_method)
         else:
@@ -70,7 +75,7 @@ def _run_smc(key, particles, kernel, path, *, program, num_mcmc_steps, resamplin
             "resampled": history["resampled"].at[step].set(do_resample),
             "step_size": history["step_size"].at[step].set(step_size),
         }
-        if num_mcmc_steps:
+        if num_mcmc_steps and tune_kernel:
             kernel = tune_from_population(kernel, particles, acceptance)
         cache = path.cache(program, particles.position)
         return particles, new_level, step + 1, key, kernel, cache, alive, history
@@ -89,6 +94,7 @@ def smc(
     resampling: str = "systematic",
     ess_threshold: float = 0.5,
     *,
+    tune_kernel: bool = True,
     chain_method: str | None = None,
 ) -> SMCResult:
     """Resample-move SMC from the prior to the posterior of ``program``.
@@ -107,6 +113,8 @@ def smc(
         num_mcmc_steps: kernel steps per particle per SMC step.
         resampling: ``"systematic"``, ``"stratified"``, ``"multinomial"`` or ``"residual"``.
         ess_threshold: resample when ESS < ``ess_threshold`` × N; in (0, 1] (1 = always).
+        tune_kernel: tune a tunable kernel from the population (inverse mass = particle
+            variance, step size from the acceptance rate); ``False`` keeps it as given.
 
     Returns:
         ``SMCResult`` with ``log_evidence``, equally weighted ``samples[name]: [N, ...]``,
@@ -123,7 +131,7 @@ def smc(
 
     k_prior, k_run, k_samples = jax.random.split(key, 3)
     particles = spawn(program.sample_prior(k_prior, num_particles))
-    if hasattr(kernel, "flat_position"):
+    if tune_kernel and hasattr(kernel, "flat_position"):
         dim = int(kernel.flat_position(jax.tree.map(lambda leaf: leaf[0], particles.position)).size)
         kernel = tune_from_population(kernel.tuned(step_size=initial_step_size(kernel, dim)), particles)
     settings = dict(
@@ -132,6 +140,7 @@ def smc(
         resampling=resampling,
         ess_threshold=ess_threshold,
         chain_method=chain_method,
+        tune_kernel=tune_kernel,
     )
     cache_size = _run_smc._cache_size()
     t0 = time.perf_counter()

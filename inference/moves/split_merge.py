@@ -150,7 +150,10 @@ def split_merge(
         n = jnp.where(split, k + 1, k)
         i = jax.random.randint(k_i, (), 0, n, dtype=jnp.int32)
         j = (i + 1 + jax.random.randint(k_j, (), 0, jnp.maximum(n - 1, 1), dtype=jnp.int32)) % n
-        u1, u2, u3 = jax.random.beta(k_u, jnp.array([2.0, 2.0, 1.0], dtype), jnp.array([2.0, 2.0, 1.0], dtype))
+        # Beta(2, 2) is the median of three uniforms (an order statistic): exact and cheap
+        uniforms = jax.random.uniform(k_u, (7,), dtype)
+        u1, u2 = jnp.sort(uniforms[:6].reshape(2, 3), axis=1)[:, 1]
+        u3 = uniforms[6]
         u2 = jnp.where(jax.random.bernoulli(k_sign), u2, -u2)
         refill = sample_slot(k_ref, x, reference, jnp.clip(k - 1, 0, k_max - 1))
         v = jnp.where(split, jnp.stack([u1, u2, u3]), jnp.stack([refill[s] for s in sites]))
