@@ -95,6 +95,8 @@ def find_reasonable_step_size(key, kernel, state, logdensity_fn, num_probes: int
     kernel (one leapfrog step for HMC/NUTS) crosses the kernel's target.
 
     Averaging over ``num_probes`` proposals keeps the search from chasing noise.
+    The first pass of the loop only measures the starting step size and picks the
+    direction, so the proxy step is traced (and compiled) once.
     """
     proxy = kernel.tuning_proxy()
     target = kernel.target_accept
@@ -107,19 +109,21 @@ def find_reasonable_step_size(key, kernel, state, logdensity_fn, num_probes: int
         return jnp.mean(info.acceptance_prob)
 
     step0 = jnp.asarray(kernel.step_size, dtype=float)
-    direction = jnp.where(mean_acceptance(step0) > target, 1.0, -1.0)
 
     def cond(carry):
-        _, i, done = carry
-        return (~done) & (i < max_doublings)
+        _, _, i, done = carry
+        return (~done) & (i <= max_doublings)
 
     def body(carry):
-        step, i, _ = carry
+        step, direction, i, _ = carry  # direction 0: not chosen yet (first pass)
         candidate = step * 2.0**direction
         accept = mean_acceptance(candidate)
-        crossed = jnp.where(direction > 0, accept < target, accept > target)
+        first = direction == 0
+        crossed = ~first & jnp.where(direction > 0, accept < target, accept > target)
+        direction = jnp.where(first, jnp.where(accept > target, 1.0, -1.0), direction)
         # Going up, keep the last size that was still accepted often enough.
-        return jnp.where(crossed & (direction > 0), step, candidate), i + 1, crossed
+        step = jnp.where(crossed & (direction > 0), step, candidate)
+        return step, direction, i + 1, crossed
 
-    step, _, _ = jax.lax.while_loop(cond, body, (step0, 0, jnp.asarray(False)))
+    step, _, _, _ = jax.lax.while_loop(cond, body, (step0, jnp.zeros_like(step0), 0, jnp.asarray(False)))
     return step

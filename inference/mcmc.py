@@ -8,6 +8,7 @@ sharded over devices when there are several (``sharding``).
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jax
@@ -30,7 +31,14 @@ from .program import Program
 from .progress import progress_callback
 from .sharding import CHAIN_METHODS, map_leading_axis
 
-KERNEL_NAMES = {"nuts": kernel_lib.nuts, "hmc": kernel_lib.hmc, "mala": kernel_lib.mala, "rwmh": kernel_lib.rwmh}
+KERNEL_NAMES = {
+    "nuts": kernel_lib.nuts,
+    # A fixed number of leapfrog steps resonates with some posteriors once the step size is
+    # adapted; jittering it keeps "hmc" ergodic (see kernels/hmc.py).
+    "hmc": partial(kernel_lib.hmc, step_size_jitter=0.15),
+    "mala": kernel_lib.mala,
+    "rwmh": kernel_lib.rwmh,
+}
 
 
 def _positive_int(value, name: str, minimum: int = 1) -> int:
@@ -115,82 +123,97 @@ def _stats_from(info, state, kernel) -> dict:
     return stats
 
 
+def _warmup_schedule(num_warmup: int, adapt_mass: bool) -> np.ndarray:
+    """``[3, num_warmup]`` booleans per warmup step: in a slow window (collect the position
+    for the mass matrix), last step of a window (update the mass matrix after it), and
+    restart (search for a reasonable step size before it: the first step and the step
+    after each window)."""
+    schedule = np.zeros((3, num_warmup), bool)
+    if adapt_mass:
+        schedule[0], schedule[1] = window_schedule(num_warmup)
+    if num_warmup:
+        schedule[2, 0] = True
+        schedule[2, 1:] = schedule[1, :-1]
+    return schedule
+
+
 def _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report):
-    """The per-chain program: ``run(key, position) -> (positions, stats, kernel)``."""
-    tunable = isinstance(kernel, Tunable) and (adapt_step_size or adapt_mass)
-    in_slow, window_end = window_schedule(num_warmup) if adapt_mass else (None, None)
-    if in_slow is None:
-        in_slow = np.zeros(num_warmup, bool)
-        window_end = np.zeros(num_warmup, bool)
+    """The per-chain program: ``run(key, position) -> (positions, stats, kernel)``.
 
-    def warmup(key, kernel, state):
-        k_init, k_steps = jax.random.split(key)
-        if not tunable:
+    Warmup and sampling are one loop over kernel steps ``t = 0, 1, ...``: an outer
+    ``scan`` over the draws kept, each running its kernel steps in an inner loop (the
+    first draw also runs the ``num_warmup`` warmup steps). The kernel step and the
+    step-size search are therefore traced and compiled once each; adaptation is a
+    ``lax.cond`` on the unbatched step counter, so under ``vmap`` only warmup steps pay
+    for it. Warmup draws are never stored.
+    """
+    tunable = isinstance(kernel, Tunable) and (adapt_step_size or adapt_mass) and num_warmup > 0
+    schedule = _warmup_schedule(num_warmup, adapt_mass)
 
-            def plain(state, xs):
-                key, i = xs
-                report(i)
-                return kernel.step(key, state, logdensity_fn)[0], None
+    def search_step_size(args):
+        kernel, state, da, key = args
+        step_size = find_reasonable_step_size(key, kernel, state, logdensity_fn)
+        return kernel.tuned(step_size=step_size), dual_averaging_init(step_size)
 
-            state, _ = jax.lax.scan(plain, state, (jax.random.split(k_steps, num_warmup), jnp.arange(num_warmup)))
-            return kernel, state
-        q0 = kernel.flat_position(state.position)
-        kernel = kernel.tuned(inverse_mass=jnp.ones_like(q0))
+    def adapt(args):
+        """Dual averaging and the mass-matrix windows after warmup step ``t``."""
+        kernel, state, da, wf, info, t = args
+        slow, end, _ = schedule_at(t)
         if adapt_step_size:
-            kernel = kernel.tuned(step_size=find_reasonable_step_size(k_init, kernel, state, logdensity_fn))
-        carry = (kernel, state, dual_averaging_init(kernel.step_size), welford_init(q0.size, q0.dtype))
+            da = dual_averaging_update(da, info.acceptance_prob, kernel.target_accept)
+            # The step size kept for sampling is the averaged iterate (Hoffman & Gelman 2014).
+            last = t == num_warmup - 1
+            kernel = kernel.tuned(step_size=jnp.exp(jnp.where(last, da.log_step_avg, da.log_step)))
+        if adapt_mass:
+            q = kernel.flat_position(state.position)
+            wf = jax.tree.map(lambda new, old: jnp.where(slow, new, old), welford_update(wf, q), wf)
+            kernel = kernel.tuned(inverse_mass=jnp.where(end, welford_variance(wf), kernel.inverse_mass))
+            wf = jax.tree.map(lambda fresh, old: jnp.where(end, fresh, old), welford_init(q.size, q.dtype), wf)
+        return kernel, da, wf
 
-        def adapt(carry, xs):
-            kernel, state, da, wf = carry
-            key, slow, end, i = xs
-            report(i)
-            state, info = kernel.step(key, state, logdensity_fn)
-            if adapt_step_size:
-                da = dual_averaging_update(da, info.acceptance_prob, kernel.target_accept)
-                kernel = kernel.tuned(step_size=jnp.exp(da.log_step))
-            wf = jax.lax.cond(slow, lambda w: welford_update(w, kernel.flat_position(state.position)), lambda w: w, wf)
+    def schedule_at(t):
+        column = jnp.asarray(schedule)[:, jnp.clip(t, 0, max(num_warmup - 1, 0))]
+        return column & (t < num_warmup)
 
-            def end_window(args):
-                kernel, da, wf = args
-                kernel = kernel.tuned(inverse_mass=welford_variance(wf))
-                if adapt_step_size:
-                    step = find_reasonable_step_size(key, kernel, state, logdensity_fn)
-                    kernel = kernel.tuned(step_size=step)
-                    da = dual_averaging_init(step)
-                return kernel, da, welford_init(q0.size, q0.dtype)
-
-            kernel, da, wf = jax.lax.cond(end, end_window, lambda a: a, (kernel, da, wf))
-            return (kernel, state, da, wf), None
-
-        xs = (jax.random.split(k_steps, num_warmup), in_slow, window_end, jnp.arange(num_warmup))
-        (kernel, state, da, _), _ = jax.lax.scan(adapt, carry, xs)
-        if adapt_step_size and num_warmup > 0:
-            kernel = kernel.tuned(step_size=jnp.exp(da.log_step_avg))
-        # A gradient kernel's cached state must match the final sites and mass: rebuild it.
-        return kernel, kernel.from_position(state.position, state.log_density, logdensity_fn)
-
-    def sample(key, kernel, state):
-        def draw(state, xs):
-            key, i = xs
-            report(num_warmup + i)
-
-            def one(state, key):
-                return kernel.step(key, state, logdensity_fn)
-
-            state, infos = jax.lax.scan(one, state, jax.random.split(key, thinning))
-            info = jax.tree.map(lambda leaf: leaf[-1], infos)
-            return state, (state.position, _stats_from(info, state, kernel))
-
-        keys = jax.random.split(key, num_samples)
-        _, (positions, stats) = jax.lax.scan(draw, state, (keys, jnp.arange(num_samples)))
-        return positions, stats
+    def kernel_step(t, carry):
+        kernel, state, da, wf, info, key = carry
+        k_step, k_search = jax.random.split(jax.random.fold_in(key, t))
+        report(t)
+        if tunable and adapt_step_size:
+            restart = schedule_at(t)[2]
+            kernel, da = jax.lax.cond(
+                restart, search_step_size, lambda args: (args[0], args[2]), (kernel, state, da, k_search)
+            )
+        state, info = kernel.step(k_step, state, logdensity_fn)
+        if tunable:
+            kernel, da, wf = jax.lax.cond(
+                t < num_warmup, adapt, lambda args: (args[0], args[2], args[3]), (kernel, state, da, wf, info, t)
+            )
+        return kernel, state, da, wf, info, key
 
     def run(key, position):
-        k_warm, k_sample = jax.random.split(key)
+        k_steps, k_example = jax.random.split(key)
         state = kernel.init(position, logdensity_fn)
-        tuned, state = warmup(k_warm, kernel, state)
-        positions, stats = sample(k_sample, tuned, state)
-        return positions, stats, tuned
+        start = kernel
+        if tunable and adapt_mass:
+            start = kernel.tuned(inverse_mass=jnp.ones_like(kernel.flat_position(state.position)))
+        # The step info lives in the loop carry (to report the last step of each draw);
+        # its structure comes from an abstract evaluation, which compiles nothing.
+        example = jax.eval_shape(lambda k, s: start.step(k, s, logdensity_fn)[1], k_example, state)
+        info = jax.tree.map(lambda leaf: jnp.zeros(leaf.shape, leaf.dtype), example)
+        q0 = kernel.flat_position(state.position) if tunable else jnp.zeros(0)
+        da = dual_averaging_init(jnp.asarray(getattr(start, "step_size", 1.0), dtype=float))
+        wf = welford_init(q0.size, q0.dtype)
+
+        def draw(carry, i):
+            first = jnp.where(i == 0, 0, num_warmup + i * thinning)
+            carry = jax.lax.fori_loop(first, num_warmup + (i + 1) * thinning, kernel_step, carry)
+            kernel, state, _, _, info, _ = carry
+            return carry, (state.position, _stats_from(info, state, kernel))
+
+        carry = (start, state, da, wf, info, k_steps)
+        carry, (positions, stats) = jax.lax.scan(draw, carry, jnp.arange(num_samples))
+        return positions, stats, carry[0]
 
     return run
 
@@ -255,7 +278,7 @@ def mcmc(
     positions0 = _initial_positions(k_init, program, logdensity_fn, init_position, num_chains)
     _check_finite_start(program, logdensity_fn, positions0, num_chains)
 
-    total = num_warmup + num_samples
+    total = num_warmup + num_samples * thinning
     with progress_callback(total, enabled=progress, desc=f"mcmc {type(kernel).__name__}") as report:
         run = _build_chain(
             kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report

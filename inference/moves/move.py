@@ -166,6 +166,9 @@ def mhg_log_ratio(move: Move, key: jax.Array, x: Any, log_density_x: jax.Array, 
     (x2, u2), log_abs_det = involution_with_log_det(move.involution, x, u)
     log_density_x2 = safe_log_density(logdensity_fn(x2))
     log_q_u2 = move.aux_log_density(x2, u2)
+    for name, value in [("propose(key, x)[1]", log_q_u), ("aux_log_density(x2, u2)", log_q_u2)]:
+        if jnp.shape(value) != ():
+            raise ValueError(f"Move.{name} must be a scalar log density, got shape {jnp.shape(value)}")
     log_ratio = log_density_x2 + log_q_u2 - log_density_x - log_q_u + log_abs_det
     return x2, log_density_x2, log_ratio, log_abs_det
 

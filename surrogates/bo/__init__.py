@@ -1,0 +1,18 @@
+"""modbayes ``surrogates.bo``: the Bayesian-optimisation loop (DESIGN.md §5).
+
+    from surrogates import bo
+    problem = bo.problems.get("hartmann6")
+    result = bo.minimize(problem.fun, problem.bounds, surrogate="gp", budget=50)
+
+``minimize`` runs the loop; ``Optimizer`` is the same loop by ask/tell. Surrogates
+are reached only through the protocol (``surrogates.get``); acquisitions live in
+``bo.acquisition``, test problems in ``bo.problems``; the CLI is ``modbayes``.
+"""
+
+from . import acquisition, problems
+from .loop import minimize
+from .optimizer import Optimizer
+from .result import Result
+from .space import Categorical, Integer, Real, Space
+
+__all__ = ["Categorical", "Integer", "Optimizer", "Real", "Result", "Space", "acquisition", "minimize", "problems"]

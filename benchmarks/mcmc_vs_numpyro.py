@@ -1,0 +1,272 @@
+"""NUTS in modbayes (``inference.mcmc``) against NumPyro's own ``MCMC(NUTS(model))``.
+
+Both samplers run in one process, on the same NumPyro models, with the same
+numbers of warmup steps, draws and chains and the same seeds:
+
+1. Bayesian logistic regression, n = 1000 simulated points, d = 20 features;
+2. the non-centred eight-schools model (Rubin 1981; Gelman et al., BDA3 §5.5).
+
+For each we report
+
+* ``first_call_s``: wall time of the first call (tracing + XLA compilation + sampling);
+* ``second_call_s``: wall time of an identical second call. Neither library caches the
+  compiled sampler between calls (both build fresh closures), so this is not "run
+  only"; it is kept because it is what a user sees when calling twice;
+* ``compile_s``: tracing, lowering and XLA compilation time inside the first call, read
+  from JAX's own monitoring events (``/jax/core/compile/*_duration``), measured the
+  same way for both libraries;
+* ``run_s = first_call_s - compile_s``: the sampling time (dispatch is made synchronous
+  so that compilation never overlaps a running sampler);
+* ``min_ess_bulk``: the smallest bulk ESS (ArviZ, rank-normalised) over every scalar
+  component of every latent site, and ``ess_per_s = min_ess_bulk / run_s``.
+
+The headline number is ``ratio = ess_per_s(modbayes) / ess_per_s(numpyro)`` for NumPyro's
+``chain_method="vectorized"`` (the same layout as modbayes' default on one device);
+NumPyro's ``"sequential"`` (its default on one device) is reported beside it.
+
+Usage::
+
+    python benchmarks/mcmc_vs_numpyro.py                      # 1000/1000/4, writes results JSON
+    python benchmarks/mcmc_vs_numpyro.py --num-warmup 200 --num-samples 200 --no-sequential
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+# Synchronous dispatch: otherwise a compiled sampler keeps running while Python goes on
+# to trace and compile the next function (NumPyro's postprocessing, say), the compile
+# events overlap the sampling, and "run = wall - compile" comes out wrong.
+jax.config.update("jax_cpu_enable_async_dispatch", False)
+
+import arviz as az  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import numpyro  # noqa: E402
+import numpyro.distributions as dist  # noqa: E402
+from jax import monitoring  # noqa: E402
+from numpyro.infer import MCMC, NUTS  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import inference  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "mcmc_vs_numpyro.json"
+
+# -- models ----------------------------------------------------------------------------------
+
+
+def logistic_regression(X, y=None):
+    """alpha ~ N(0, 1), beta ~ N(0, I_d), y_i ~ Bernoulli(logit⁻¹(alpha + x_i·beta))."""
+    alpha = numpyro.sample("alpha", dist.Normal(0.0, 1.0))
+    beta = numpyro.sample("beta", dist.Normal(0.0, 1.0).expand([X.shape[1]]).to_event(1))
+    numpyro.sample("y", dist.Bernoulli(logits=alpha + X @ beta), obs=y)
+
+
+def eight_schools(sigma, y=None):
+    """Non-centred eight schools: theta_j = mu + tau * theta_tilde_j."""
+    mu = numpyro.sample("mu", dist.Normal(0.0, 5.0))
+    tau = numpyro.sample("tau", dist.HalfCauchy(5.0))
+    with numpyro.plate("school", sigma.shape[0]):
+        theta_tilde = numpyro.sample("theta_tilde", dist.Normal(0.0, 1.0))
+        theta = numpyro.deterministic("theta", mu + tau * theta_tilde)
+        numpyro.sample("y", dist.Normal(theta, sigma), obs=y)
+
+
+def logistic_data(n=1000, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)) / np.sqrt(d)
+    beta = rng.normal(size=d)
+    logits = 0.5 + X @ beta
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-logits))).astype(np.float64)
+    return (jnp.asarray(X),), {"y": jnp.asarray(y)}
+
+
+def eight_schools_data():
+    y = jnp.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
+    sigma = jnp.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+    return (sigma,), {"y": y}
+
+
+PROBLEMS = {
+    "logistic_regression_n1000_d20": (logistic_regression, logistic_data, ("alpha", "beta")),
+    "eight_schools_noncentered": (eight_schools, eight_schools_data, ("mu", "tau", "theta_tilde")),
+}
+
+# -- timing ----------------------------------------------------------------------------------
+
+_COMPILE_EVENTS = (
+    "/jax/core/compile/jaxpr_trace_duration",
+    "/jax/core/compile/jaxpr_to_mlir_module_duration",
+    "/jax/core/compile/backend_compile_duration",
+)
+_compile_spans: list[tuple[float, float]] = []
+
+
+def _on_event(name, duration, **_):
+    # Events can nest (an eagerly dispatched op traced inside a larger trace), so keep
+    # each as a time interval and measure the union of the intervals.
+    if name in _COMPILE_EVENTS:
+        end = time.perf_counter()
+        _compile_spans.append((end - duration, end))
+
+
+def _union_length(spans) -> float:
+    total, reach = 0.0, -np.inf
+    for start, end in sorted(spans):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
+
+
+monitoring.register_event_duration_secs_listener(_on_event)
+
+
+def timed(fn):
+    """``(result, wall seconds, compile seconds)`` of ``fn()``; blocks on the result."""
+    _compile_spans.clear()
+    start = time.perf_counter()
+    result = jax.block_until_ready(fn())
+    return result, time.perf_counter() - start, _union_length(_compile_spans)
+
+
+def min_ess(samples: dict, names) -> float:
+    """Smallest bulk ESS over every scalar component of the named sites
+    (``samples[name]: [chains, draws, *shape]``)."""
+    data = az.convert_to_dataset({n: np.asarray(samples[n]) for n in names})
+    ess = az.ess(data, method="bulk")
+    return float(min(np.min(ess[n].values) for n in names))
+
+
+def run_modbayes(model, args, kwargs, names, config, seed):
+    program = inference.Program(model, *args, **kwargs)
+
+    def call():
+        post = inference.mcmc(
+            jax.random.PRNGKey(seed),
+            program,
+            kernel="nuts",
+            num_warmup=config["num_warmup"],
+            num_samples=config["num_samples"],
+            num_chains=config["num_chains"],
+        )
+        return post
+
+    return _measure(call, lambda post: post.samples, names, "modbayes (default: vectorized)")
+
+
+def run_numpyro(model, args, kwargs, names, config, seed, chain_method):
+    def call():
+        mcmc = MCMC(
+            NUTS(model),
+            num_warmup=config["num_warmup"],
+            num_samples=config["num_samples"],
+            num_chains=config["num_chains"],
+            chain_method=chain_method,
+            progress_bar=False,
+        )
+        mcmc.run(jax.random.PRNGKey(seed), *args, **kwargs)
+        return mcmc.get_samples(group_by_chain=True)
+
+    return _measure(call, lambda samples: samples, names, f"numpyro ({chain_method})")
+
+
+def _measure(call, get_samples, names, label):
+    result, first, compile_s = timed(call)
+    _, second, _ = timed(call)
+    samples = get_samples(result)
+    ess = min_ess(samples, names)
+    run_s = max(first - compile_s, 1e-9)
+    num_divergent = None
+    if hasattr(result, "stats"):
+        num_divergent = int(np.sum(np.asarray(result.stats["diverging"])))
+    return {
+        "sampler": label,
+        "first_call_s": first,
+        "second_call_s": second,
+        "compile_s": compile_s,
+        "run_s": run_s,
+        "min_ess_bulk": ess,
+        "ess_per_s": ess / run_s,
+        **({"num_divergent": num_divergent} if num_divergent is not None else {}),
+    }
+
+
+def machine_info() -> dict:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "jax_backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "jax": jax.__version__,
+        "numpyro": numpyro.__version__,
+        "arviz": az.__version__,
+        "x64": bool(jax.config.jax_enable_x64),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def print_table(results: list[dict]) -> None:
+    header = (
+        f"{'problem':32} {'sampler':32} {'compile_s':>9} {'run_s':>8} {'1st_call':>9} "
+        f"{'2nd_call':>9} {'min_ess':>8} {'ess/s':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for problem in results:
+        for row in problem["runs"]:
+            print(
+                f"{problem['problem']:32} {row['sampler']:32} {row['compile_s']:9.2f} {row['run_s']:8.2f} "
+                f"{row['first_call_s']:9.2f} {row['second_call_s']:9.2f} {row['min_ess_bulk']:8.0f} "
+                f"{row['ess_per_s']:9.0f}"
+            )
+        for name, value in problem["ratios"].items():
+            print(f"{'':32} {name:32} {value:9.2f}")
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--num-warmup", type=int, default=1000)
+    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--num-chains", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-sequential", action="store_true", help="skip NumPyro's sequential chains")
+    parser.add_argument("--problems", nargs="*", default=list(PROBLEMS), choices=list(PROBLEMS))
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    opts = parser.parse_args(argv)
+    config = {"num_warmup": opts.num_warmup, "num_samples": opts.num_samples, "num_chains": opts.num_chains}
+
+    results = []
+    for name in opts.problems:
+        model, make_data, names = PROBLEMS[name]
+        args, kwargs = make_data()
+        runs = [run_modbayes(model, args, kwargs, names, config, opts.seed)]
+        runs.append(run_numpyro(model, args, kwargs, names, config, opts.seed, "vectorized"))
+        if not opts.no_sequential:
+            runs.append(run_numpyro(model, args, kwargs, names, config, opts.seed, "sequential"))
+        ours = runs[0]["ess_per_s"]
+        ratios = {f"ess/s ratio vs {r['sampler']}": ours / r["ess_per_s"] for r in runs[1:]}
+        results.append({"problem": name, "runs": runs, "ratios": ratios})
+        print(f"done {name}", flush=True)
+
+    report = {"machine": machine_info(), "config": {**config, "seed": opts.seed}, "results": results}
+    print_table(results)
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    opts.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {opts.out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Ask/tell Bayesian optimisation: the state of one BO run, by hand or driven by the loop.
+
+    opt = Optimizer(bounds, surrogate="gp", acquisition="logei", seed=0)
+    X = opt.ask(2)               # [2, d] points to evaluate next
+    opt.tell(X, y)               # y: [2] (or [2, m] for several objectives)
+    opt.save("state.json")       # plain JSON; Optimizer.load(...) proposes exactly the same next point
+
+Each model-based ``ask`` standardises y, encodes X into the unit cube, pads both to
+a power-of-two bucket (``padding.py``), fits the surrogate through the protocol
+(``surrogates.get``) and maximises the acquisition on device in one jitted call.
+The PRNG key of ask number k is ``fold_in(PRNGKey(seed), k)``: the whole random
+state is the pair (seed, k), which is what ``save`` writes.
+"""
+
+import functools
+import json
+import os
+import pathlib
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.stats import qmc
+
+import surrogates
+from surrogates.threads import single_threaded_blas
+
+from . import acquisition as acquisitions
+from .padding import pad
+from .scalarize import augmented_chebyshev, sample_simplex
+from .space import Space
+
+FORMAT = "modbayes.optimizer/1"
+
+
+def default_n_init(dim: int) -> int:
+    """Size of the initial Sobol design: 2(d + 1), a common BoTorch/Ax choice."""
+    return 2 * (dim + 1)
+
+
+def initial_design_size(dim: int, budget: int) -> int:
+    """``2(d + 1)``, but at most a third of the budget, so the model gets most evaluations."""
+    return max(1, min(default_n_init(dim), budget // 3))
+
+
+def standardize(y: np.ndarray) -> np.ndarray:
+    """``(y − mean) / std``; a constant y (std 0, or below float64 resolution of the mean) is only centred."""
+    y = np.asarray(y, float)
+    mean, std = y.mean(), y.std()
+    if not std > 1e-12 * max(1.0, abs(mean)):
+        std = 1.0
+    return (y - mean) / std
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _propose(acquisition, q: int, dim: int, options: tuple, key, posterior, ctx):
+    """One compiled proposal step per (acquisition, q, bucket size): returns ``[q, dim]`` in the cube."""
+    return acquisition.propose(key, posterior, ctx, q, dim, **dict(options))
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Optimizer:
+    """Bayesian optimisation by ask/tell (minimisation).
+
+    Args:
+        bounds: ``[d, 2]`` (low, high) rows, a list of ``space`` dimensions, or a ``Space``.
+        surrogate: a registered surrogate name (``surrogates.names()``).
+        acquisition: an acquisition name (``acquisition.names()``); for batches of
+            q > 1, ``logei``/``ei`` are replaced by the joint ``qlogei``.
+        seed: integer seed for the initial design and every later proposal.
+        n_init: initial Sobol points before the model is used (default ``2(d+1)``).
+        surrogate_options, acquisition_options: keyword options (JSON values).
+        optimizer_options: for ``optimize_acqf`` (``raw_samples``, ``num_restarts``,
+            ``num_steps``, ``learning_rate``).
+    """
+
+    def __init__(
+        self,
+        bounds,
+        *,
+        surrogate: str = "gp",
+        acquisition: str = "logei",
+        seed: int = 0,
+        n_init: int | None = None,
+        surrogate_options: dict | None = None,
+        acquisition_options: dict | None = None,
+        optimizer_options: dict | None = None,
+    ):
+        self.space = Space.from_bounds(bounds)
+        self.surrogate_name, self.surrogate_options = surrogate, dict(surrogate_options or {})
+        self.surrogate = surrogates.get(surrogate, **self.surrogate_options)
+        self.acquisition_name, self.acquisition_options = acquisition, dict(acquisition_options or {})
+        acquisitions.get(acquisition, **self.acquisition_options)
+        self.optimizer_options = dict(optimizer_options or {})
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.seed = int(seed)
+        self.n_init = default_n_init(self.space.dim) if n_init is None else _positive_int(n_init, "n_init")
+        self.num_asked = 0
+        self.X: list[list[float]] = []
+        self.y: list = []
+        self.failures: list[dict] = []
+        self.last_timings: dict[str, float] = {}
+
+    # -- asking -------------------------------------------------------------------------------------
+
+    def ask(self, n: int = 1) -> np.ndarray:
+        """The next ``n`` points to evaluate, ``[n, d]`` in the original space."""
+        n = _positive_int(n, "n")
+        if self.num_asked < self.n_init or not self.y:
+            X = self._initial_design(n)
+        else:
+            X = self._model_based(n)
+        self.num_asked += n
+        return X
+
+    def _initial_design(self, n: int) -> np.ndarray:
+        start = time.perf_counter()
+        end = self.num_asked + n
+        sobol = qmc.Sobol(self.space.cube_dim, scramble=True, seed=self.seed)
+        U = sobol.random_base2(max(0, int(np.ceil(np.log2(end)))))[self.num_asked : end]
+        self.last_timings = {"fit": 0.0, "acquisition": time.perf_counter() - start}
+        return self.space.from_unit(U)
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Encoded inputs, standardised targets and the incumbent (min over real observations)."""
+        Y = np.asarray(self.y, float)
+        if Y.ndim == 2:  # several objectives: a fresh random ParEGO scalarisation per ask
+            rng = np.random.default_rng([self.seed, self.num_asked])
+            Y = augmented_chebyshev(Y, sample_simplex(rng, Y.shape[1]))
+        y = standardize(Y)
+        U = self.space.to_unit(np.asarray(self.X))
+        if self.failures:
+            # A failed point is modelled as the worst value seen, so the acquisition
+            # moves away from it instead of proposing it again and again.
+            U_fail = self.space.to_unit(np.asarray([f["x"] for f in self.failures]))
+            return np.vstack([U, U_fail]), np.concatenate([y, np.full(len(U_fail), y.max())]), y.min()
+        return U, y, y.min()
+
+    def _model_based(self, n: int) -> np.ndarray:
+        start = time.perf_counter()
+        U, y, best_f = self._training_data()
+        U_pad, y_pad, mask = pad(U, y)
+        key = jax.random.fold_in(jax.random.PRNGKey(self.seed), self.num_asked)
+        k_fit, k_acq, k_mc = jax.random.split(key, 3)
+        posterior = self.surrogate.fit(k_fit, U_pad, y_pad, mask=mask)
+        jax.block_until_ready(posterior)
+        fitted = time.perf_counter()
+
+        name = acquisitions.for_batch(self.acquisition_name, n)
+        acquisition = acquisitions.get(name, **(self.acquisition_options if name == self.acquisition_name else {}))
+        ctx = acquisitions.Context(jnp.asarray(best_f), jnp.asarray(U_pad), jnp.asarray(mask), k_mc)
+        options = tuple(sorted(self.optimizer_options.items()))
+        with single_threaded_blas():
+            U_new = np.asarray(_propose(acquisition, n, self.space.cube_dim, options, k_acq, posterior, ctx))
+        self.last_timings = {"fit": fitted - start, "acquisition": time.perf_counter() - fitted}
+        return self.space.from_unit(U_new)
+
+    # -- telling ------------------------------------------------------------------------------------
+
+    def tell(self, X, y) -> None:
+        """Record evaluations: ``X: [n, d]``, ``y: [n]`` (or ``[n, m]``).
+
+        Rows whose y is not finite are recorded as failures (see ``tell_failure``).
+        """
+        X = self.space.validate_points(X, "X")
+        y = np.asarray(y, float)
+        if y.ndim == 0 or (X.shape[0] == 1 and y.ndim == 1):  # one point: a float, or one vector
+            y = y.reshape(1, *y.shape)
+        if y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
+            raise ValueError(f"y must have shape [{X.shape[0]}] or [{X.shape[0]}, m], got {y.shape}")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if self.y and np.shape(self.y[0]) != y.shape[1:]:
+            raise ValueError(f"y has {y.shape[1:]} values per point, earlier observations had {np.shape(self.y[0])}")
+        for xi, yi in zip(X, y, strict=True):
+            if np.all(np.isfinite(yi)):
+                self.X.append(xi.tolist())
+                self.y.append(yi.tolist() if yi.ndim else float(yi))
+            else:
+                self.tell_failure(xi, f"non-finite value {yi.tolist()}")
+
+    def tell_failure(self, x, error: str) -> None:
+        """Record a failed evaluation at ``x: [d]``; it never enters the data as a value."""
+        x = self.space.validate_points(x, "x")[0]
+        self.failures.append({"x": x.tolist(), "error": str(error)})
+
+    # -- persistence --------------------------------------------------------------------------------
+
+    def state_dict(self, *, include_data: bool = True) -> dict:
+        """Everything needed to continue exactly where this optimizer is (JSON values only)."""
+        state = {
+            "format": FORMAT,
+            "space": self.space.to_json(),
+            "surrogate": {"name": self.surrogate_name, "options": self.surrogate_options},
+            "acquisition": {"name": self.acquisition_name, "options": self.acquisition_options},
+            "optimizer_options": self.optimizer_options,
+            "n_init": self.n_init,
+            "prng": {"seed": self.seed, "counter": self.num_asked, "rule": "fold_in(PRNGKey(seed), counter)"},
+        }
+        if include_data:
+            state["data"] = {"X": self.X, "y": self.y, "failures": self.failures}
+        return state
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "Optimizer":
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise ValueError(f"state must be a {FORMAT!r} dictionary, got format {state.get('format')!r}")
+        opt = cls(
+            Space.from_json(state["space"]),
+            surrogate=state["surrogate"]["name"],
+            surrogate_options=state["surrogate"]["options"],
+            acquisition=state["acquisition"]["name"],
+            acquisition_options=state["acquisition"]["options"],
+            optimizer_options=state["optimizer_options"],
+            seed=state["prng"]["seed"],
+            n_init=state["n_init"],
+        )
+        opt.num_asked = int(state["prng"]["counter"])
+        data = state.get("data", {"X": [], "y": [], "failures": []})
+        opt.X, opt.y, opt.failures = list(data["X"]), list(data["y"]), list(data["failures"])
+        return opt
+
+    def save(self, path) -> None:
+        """Write the state to ``path`` as JSON (atomically)."""
+        path = pathlib.Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.state_dict()), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path) -> "Optimizer":
+        """An optimizer from a file written by ``save``."""
+        try:
+            state = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is not valid JSON: {e}") from e
+        return cls.from_state_dict(state)

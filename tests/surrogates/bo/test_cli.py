@@ -1,0 +1,92 @@
+"""The ``modbayes`` CLI in subprocesses: a run killed with SIGKILL resumes without losing trials."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+RUN = [sys.executable, "-m", "surrogates.bo", "run", "--problem", "branin", "--seed", "1", "--no-progress"]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """Share one persistent XLA cache between the subprocesses (CI sets its own)."""
+    env = dict(os.environ)
+    env.setdefault("JAX_COMPILATION_CACHE_DIR", str(tmp_path_factory.mktemp("xla")))
+    return env
+
+
+def trials(path):
+    """(trial, x, y, error) of each line: everything but the wall-clock seconds."""
+    rows = [json.loads(line) for line in (path / "trials.jsonl").read_text().splitlines()]
+    return [(r["trial"], r["x"], r["y"], r["error"]) for r in rows]
+
+
+def test_sigkill_and_resume_gives_the_uninterrupted_trials(tmp_path, env):
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    subprocess.run(RUN + ["--budget", "12", "--out", str(straight), "--no-plot"], env=env, check=True)
+
+    proc = subprocess.Popen(RUN + ["--budget", "12", "--out", str(killed), "--no-plot"], env=env)
+    log = killed / "trials.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log.exists() and len(log.read_text().splitlines()) >= 7:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len(trials(killed)) < 12, "the run finished before it could be killed"
+
+    subprocess.run(
+        RUN[:3] + ["run", "--resume", str(killed), "--budget", "12", "--no-plot", "--no-progress"], env=env, check=True
+    )
+    assert trials(killed) == trials(straight)
+
+
+def test_plot_and_bad_arguments(tmp_path, env):
+    out = tmp_path / "run"
+    no_model = ["--budget", "6", "--n-init", "6"]  # the plot needs trials, not a fitted model
+    subprocess.run(RUN + no_model + ["--out", str(out)], env=env, check=True, capture_output=True)
+    assert (out / "regret.png").stat().st_size > 1000  # `run` writes its own plot
+    r = subprocess.run(
+        [sys.executable, "-m", "surrogates.bo", "plot", str(out), "-o", str(tmp_path / "p.png")],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0 and (tmp_path / "p.png").stat().st_size > 1000
+    r = subprocess.run(
+        RUN[:4] + ["--problem", "nope", "--out", str(tmp_path / "x")], env=env, capture_output=True, text=True
+    )
+    assert r.returncode == 2 and "branin" in r.stderr
+
+
+def test_compare_writes_a_table_and_a_plot(tmp_path, env):
+    out = tmp_path / "cmp"
+    cmd = [
+        sys.executable,
+        "-m",
+        "surrogates.bo",
+        "compare",
+        "--problem",
+        "branin",
+        "--acquisitions",
+        "logei,ucb",
+        "--seeds",
+        "0-1",
+        "--budget",
+        "5",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    rows = json.loads((out / "compare.json").read_text())
+    assert [(row["acquisition"], row["runs"]) for row in rows] == [("logei", 2), ("ucb", 2)]
+    assert all(row["q1"] <= row["median"] <= row["q3"] for row in rows)
+    assert "gp/ucb" in r.stdout and (out / "compare.png").stat().st_size > 1000
