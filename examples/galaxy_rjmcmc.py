@@ -4,7 +4,7 @@ mixture with an unknown number of components K (Richardson & Green 1997, JRSS B 
 Data: the velocities of 82 galaxies (Roeder 1990; R's ``MASS::galaxies``), in 1000 km/s,
 shipped as ``inference.data.galaxies()``.
 
-Model (RG97 §2 and §4.1, with their "weakly informative" hyperparameters; R = data range,
+Model (RG97, with their "weakly informative" hyperparameters; R = data range,
 ξ = its midpoint):
 
     K ~ Uniform{1, …, K_MAX}

@@ -1,4 +1,4 @@
-"""Add/drop moves for variable selection (Green 1995, §4.3; Dellaportas, Forster &
+"""Add/drop moves for variable selection (Green 1995; Dellaportas, Forster &
 Ntzoufras 2002, "On Bayesian model and variable selection using MCMC"), as an involution.
 
 State: inclusion indicators ``x[indicators] = γ: [p]`` (integer or boolean, 1 = included)

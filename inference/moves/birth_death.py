@@ -1,5 +1,5 @@
-"""Birth/death of the last active slot of a padded vector (Green 1995, §4; Richardson &
-Green 1997, §3.2), as an involution on a fixed-shape state.
+"""Birth/death of the last active slot of a padded vector (Green 1995; the birth/death
+move of Richardson & Green 1997), as an involution on a fixed-shape state.
 
 State: ``x[index] = k`` (integer scalar: the number of active slots, ``min_active ≤ k ≤ K_max``)
 and padded sites ``x[site]: [K_max, *slot_shape]`` whose slots ``0..k-1`` are active.

@@ -14,7 +14,7 @@ The move is accepted with probability ``min(1, r)``,
 
     log r = log π(x2) + log q(u2 | x2) − log π(x) − log q(u | x) + log |det ∂(x2, u2)/∂(x, u)|,
 
-(Green 1995, eq. 8). The Jacobian is taken by ``jax.jacfwd`` over the
+(Green 1995). The Jacobian is taken by ``jax.jacfwd`` over the
 floating-point leaves of ``(x, u)`` raveled into one vector, with integer (and
 boolean) leaves — model indices, inclusion indicators, discrete choices — held
 fixed, and ``slogdet`` gives its log-determinant. Dimension matching (Green's
@@ -86,7 +86,7 @@ def check_dimensions(move: Move, x: Any, u: Any) -> None:
 
     Raises:
         ValueError: the number of floating-point values differs (dimension matching,
-            Green 1995 §3.3), or a leaf changes shape.
+            Green 1995), or a leaf changes shape.
         TypeError: the pytree structure changes, or a leaf changes between
             floating point and integer.
     """
@@ -159,7 +159,7 @@ def involution_with_log_det(involution: Callable, x: Any, u: Any) -> tuple[tuple
 def mhg_log_ratio(move: Move, key: jax.Array, x: Any, log_density_x: jax.Array, logdensity_fn: Callable):
     """Propose with ``move`` from ``x`` and return ``(x2, log_density_x2, log_ratio, log_abs_det)``.
 
-    ``log_ratio = log π(x2) + log q(u2|x2) − log π(x) − log q(u|x) + log|det J|`` (Green 1995, eq. 8).
+    ``log_ratio = log π(x2) + log q(u2|x2) − log π(x) − log q(u|x) + log|det J|`` (Green 1995).
     """
     u, log_q_u = move.propose(key, x)
     check_dimensions(move, x, u)

@@ -1,4 +1,4 @@
-"""Random-walk Metropolis written as an involution (Tierney 1998; Neklyudov et al. 2020, §3).
+"""Random-walk Metropolis written as an involution (Tierney 1998; Neklyudov et al. 2020).
 
 ``u ~ N(0, scale² I)`` and ``(x, u) ↦ (x + u, −u)``: an involution with
 ``|det J| = |det [[I, I], [0, −I]]| = 1`` and ``q(−u) = q(u)``, so the MHG ratio

@@ -1,6 +1,6 @@
 """Split/merge moves for a univariate Gaussian mixture with an unknown number of
 components (Richardson & Green 1997, "On Bayesian analysis of mixtures with an
-unknown number of components", JRSS B 59:731, §3.2, eqs. 10–12), as an involution on
+unknown number of components", JRSS B 59:731, the "split/combine" move), as an involution on
 a padded, fixed-shape state.
 
 State (a dict position, on the unconstrained scale of a ``Program``):
@@ -14,7 +14,7 @@ State (a dict position, on the unconstrained scale of a ``Program``):
 
 Split (``k → k+1``) of a component with ``u1 ~ Beta(2, 2)``, ``u2 ~ ±Beta(2, 2)``
 (symmetric on ``(−1, 1)``), ``u3 ~ U(0, 1)`` matches the zeroth, first and second moments
-(RG97 eq. 10; ``w₁/w = u1``, so ``g₁ = g u1``):
+(RG97; ``w₁/w = u1``, so ``g₁ = g u1``):
 
     g₁ = g u1,  g₂ = g (1 − u1),
     μ₁ = μ − u2 σ √((1 − u1)/u1),  μ₂ = μ + u2 σ √(u1/(1 − u1)),
@@ -29,7 +29,7 @@ component into slot ``j``, keeping the active slots contiguous; the split with t
 ``(k + 1) k`` pairs. The slot freed by a merge is refilled from ``reference``; the values
 a split overwrites go into ``u2``.
 
-The Jacobian (RG97 eq. 12, here also including the log/exp coordinate changes) is not
+The Jacobian (RG97's closed form, here also including the log/exp coordinate changes) is not
 written out: ``kernels.mhg`` takes it with ``jax.jacfwd``.
 
 How inactive slots are scored: the target must give inactive components a proper
@@ -49,7 +49,7 @@ from .slots import check_sites, log_bernoulli, num_slots, sample_slot, slot_log_
 
 
 def split_component(parent: jax.Array, v: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """RG97 eq. 10 on ``parent = (log g, μ, log σ²): [3]`` with ``v = (u1, u2, u3): [3]``;
+    """RG97's split on ``parent = (log g, μ, log σ²): [3]`` with ``v = (u1, u2, u3): [3]``;
     returns the two children ``[3]`` each."""
     log_g, mu, log_var = parent
     u1, u2, u3 = v

@@ -1,4 +1,4 @@
-"""Richardson–Green split/merge: the automatic Jacobian against RG97 eq. 12, and Geweke's
+"""Richardson–Green split/merge: the automatic Jacobian against RG97's closed form, and Geweke's
 "getting it right" joint-distribution test (Geweke 2004, JASA 99:799) of the whole
 reversible-jump kernel on a padded 1-D Gaussian mixture."""
 
@@ -28,8 +28,8 @@ def mixture_moments(state, k):
     return np.array([g.sum(), (g * mu).sum(), (g * (mu**2 + var)).sum()])
 
 
-def test_jacobian_matches_richardson_green_eq_12():
-    """RG97 eq. 12 for a split of (g, μ, σ²) with (u1, u2, u3):
+def test_jacobian_matches_richardson_green_closed_form():
+    """RG97's Jacobian for a split of (g, μ, σ²) with (u1, u2, u3):
     |J| = g |μ1 − μ2| σ1² σ2² / (|u2| (1 − u2²) u3 (1 − u3) σ²), times the log/exp coordinate
     changes g σ² / (g1 g2 σ1² σ2²) of the unconstrained position."""
     x = {
@@ -54,7 +54,7 @@ def test_jacobian_matches_richardson_green_eq_12():
         np.testing.assert_allclose(float(log_det), expected, rtol=1e-4)
         assert int(x2["k"]) == 3
 
-        # RG97 eq. 10 matches moments: Σ g, Σ g μ and Σ g (μ² + σ²) over the active components
+        # the split matches moments: Σ g, Σ g μ and Σ g (μ² + σ²) over the active components
         np.testing.assert_allclose(mixture_moments(x2, 3), mixture_moments(x, 2), rtol=1e-5)
     # the merge of the children gives back the state
     moves.check_involution(move, x, u)
