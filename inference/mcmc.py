@@ -14,6 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+import numpyro
 
 from . import kernels as kernel_lib
 from .adaptation import (
@@ -75,7 +76,7 @@ def _check_finite_start(program, logdensity_fn, positions, num_chains):
     if program is not None:
         by_site = jax.jit(program.log_density_by_site)(position)
         culprits = [name for name, v in by_site.items() if not np.isfinite(float(v))]
-        culprits = [n[1:-8] if n.endswith("_log_det") else n for n in culprits]
+        culprits = list(dict.fromkeys(n[1:-8] if n.endswith("_log_det") else n for n in culprits))
         where = f" at site(s) {culprits}" if culprits else ""
     raise ValueError(
         f"initial log density is {values[chain]} for chain {chain}{where}; "
@@ -98,7 +99,18 @@ def _initial_positions(key, program, logdensity_fn, init_position, num_chains):
         return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *leaf.shape)), position)
     if init_position is not None:
         program.check_sites(init_position)
-        position = program.unconstrain({k: jnp.asarray(v) for k, v in init_position.items()})
+        # NumPyro validates distribution arguments when the model runs eagerly, so a value
+        # outside a site's support would fail somewhere downstream with a message about
+        # another distribution; map it to NaN instead and name the site here.
+        with numpyro.validation_enabled(False):
+            position = program.unconstrain({k: jnp.asarray(v) for k, v in init_position.items()})
+        sites = program.to_sites(position)
+        outside = [n for n in program.continuous_names if not bool(jnp.all(jnp.isfinite(sites[n])))]
+        if outside:
+            raise ValueError(
+                f"init_position has values outside the support of site(s) {outside}: "
+                + ", ".join(f"{n}={init_position[n]}" for n in outside)
+            )
         return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *jnp.shape(leaf))), position)
     # NumPyro's init_to_uniform, with a few retries for chains that start outside the support.
     positions = program.initial_positions(key, num_chains)

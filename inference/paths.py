@@ -9,8 +9,13 @@ level 1 the posterior. ``reweight`` moves a population from one level to the nex
 by the incremental weight ``partial(z, new) − partial(z, old)``.
 
 * ``AdaptiveTempering`` — ``partial = β · log p(y|z)``, the next β found by
-  bisection so that the ESS (or the conditional ESS of Zhou, Johansen & Aston
-  2016) of the incremental weights hits a target fraction of N.
+  bisection so that the conditional ESS (Zhou, Johansen & Aston 2016) of the
+  incremental weights — or the plain ESS of the new weights — hits a target
+  fraction of N. The conditional ESS is the default: it is 1 at β' = β whatever
+  the current weights, so every step makes real progress, and resampling is left
+  to ``ess_threshold``. (Targeting the plain ESS with the same value as the
+  resampling threshold stalls: the weights land just above the threshold, are not
+  resampled, and the next step can barely move.)
 * ``FixedTempering`` — a given increasing schedule of β ending at 1.
 * ``DataAnnealing`` — ``partial`` sums the pointwise log-likelihood of the first
   ``level`` fraction of every observed site's leading axis, in ``num_batches``
@@ -43,7 +48,7 @@ class AdaptiveTempering:
     conditional ESS (``"cess"``) of the new weights equals ``target`` × N."""
 
     target: float = 0.5
-    criterion: str = "ess"
+    criterion: str = "cess"
     max_steps: int = 500
     bisection_steps: int = 50
 
@@ -73,7 +78,7 @@ class AdaptiveTempering:
 
         lo, _ = jax.lax.fori_loop(0, self.bisection_steps, body, (level, jnp.ones_like(level)))
         # Always make progress, and jump to 1 when the whole way keeps the ESS high enough.
-        nxt = jnp.where(fraction(1.0) >= self.target, 1.0, jnp.maximum(lo, level + 1e-12))
+        nxt = jnp.where(fraction(1.0) >= self.target, 1.0, jnp.maximum(lo, jnp.nextafter(level, 2.0)))
         return jnp.minimum(nxt, 1.0)
 
     def increment(self, program, position, cache, level, new_level):
@@ -174,7 +179,7 @@ def data_annealing(num_batches: int) -> DataAnnealing:
     return DataAnnealing(num_batches)
 
 
-def adaptive_tempering(target_ess: float = 0.5, criterion: str = "ess", max_steps: int = 500) -> AdaptiveTempering:
+def adaptive_tempering(target_ess: float = 0.5, criterion: str = "cess", max_steps: int = 500) -> AdaptiveTempering:
     """An ``AdaptiveTempering`` path aiming at ``target_ess`` × N (``criterion`` ``"ess"`` or ``"cess"``)."""
     if not 0.0 < target_ess < 1.0:
         raise ValueError(f"target_ess must be in (0, 1), got {target_ess}")

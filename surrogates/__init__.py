@@ -15,8 +15,28 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from .dkm import DKM, DKMPosterior  # noqa: E402
 from .gp import GP, GPPosterior  # noqa: E402
+from .kernel_gp import IBNN, NTKGP, KernelGP, KernelGPPosterior  # noqa: E402
 from .protocol import Posterior, Surrogate  # noqa: E402
 from .registry import get, names, register  # noqa: E402
+from .student_t import StudentT, StudentTPosterior  # noqa: E402
 
-__all__ = ["GP", "GPPosterior", "Posterior", "Surrogate", "get", "names", "register"]
+__all__ = [
+    "GP",
+    "GPPosterior",
+    "Posterior",
+    "Surrogate",
+    "get",
+    "names",
+    "register",
+    # wide-network kernel surrogates
+    "IBNN",
+    "NTKGP",
+    "KernelGP",
+    "KernelGPPosterior",
+    "StudentT",
+    "StudentTPosterior",
+    "DKM",
+    "DKMPosterior",
+]

@@ -109,7 +109,11 @@ class GP:
     max_steps: int = 100
 
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None) -> GPPosterior:
-        """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real (non-padding) rows."""
+        """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real (non-padding) rows.
+
+        The MAP fit is deterministic (it starts from the prior median), so ``key`` is
+        unused; it is part of the protocol for surrogates that sample.
+        """
         X = jnp.asarray(X, jnp.float64)
         y = jnp.asarray(y, jnp.float64)
         if X.ndim != 2 or y.shape != X.shape[:1]:

@@ -1,0 +1,65 @@
+"""The NNGP and NTK as gpjax kernels, so they work inside gpjax models (``gpjax.gps.Prior`` ...).
+
+As in gpjax, ``__call__`` handles one pair of points; ``cross_covariance`` is
+overridden to use the batched recursion (one matrix product per call instead of
+``n1·n2`` scalar recursions). The variances are gpjax ``PositiveReal`` parameters
+when given as Python numbers, so ``gpjax.fit`` trains them; any array (including a
+traced one, as our own surrogates pass) is used as is.
+"""
+
+from typing import ClassVar
+
+import equinox as eqx
+import jax
+from gpjax.kernels.base import AbstractKernel
+from gpjax.parameters import PositiveReal, val
+
+from .layer_maps import check_activation
+from .nngp import nngp
+from .ntk import ntk
+
+
+def _as_parameter(value):
+    return PositiveReal(float(value)) if isinstance(value, (int, float)) else value
+
+
+class NNGPKernel(AbstractKernel):
+    """gpjax kernel ``k(x, y) = nngp(x, y; depth, weight_var, bias_var, activation)``."""
+
+    weight_var: object
+    bias_var: object
+    depth: int = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+    name: ClassVar[str] = "NNGP"
+    _fn: ClassVar = staticmethod(nngp)
+
+    def __init__(self, depth: int = 3, weight_var=10.0, bias_var=1.3, activation: str = "relu", active_dims=None):
+        check_activation(activation)
+        self.depth, self.activation = depth, activation
+        self.weight_var, self.bias_var = _as_parameter(weight_var), _as_parameter(bias_var)
+        super().__init__(active_dims=active_dims)
+
+    def _kernel(self, x1: jax.Array, x2: jax.Array) -> jax.Array:
+        return self._fn(
+            self.slice_input(x1),
+            self.slice_input(x2),
+            depth=self.depth,
+            weight_var=val(self.weight_var),
+            bias_var=val(self.bias_var),
+            activation=self.activation,
+        )
+
+    def __call__(self, x: jax.Array, y: jax.Array) -> jax.Array:
+        """``k(x, y)`` for single points ``x, y: [d]``: a scalar."""
+        return self._kernel(x[None, :], y[None, :])[0, 0]
+
+    def cross_covariance(self, x: jax.Array, y: jax.Array) -> jax.Array:
+        """``k(x, y): [n, m]`` for ``x: [n, d]``, ``y: [m, d]``, batched."""
+        return self._kernel(x, y)
+
+
+class NTKKernel(NNGPKernel):
+    """gpjax kernel ``k(x, y) = ntk(x, y; depth, weight_var, bias_var, activation)``."""
+
+    name: ClassVar[str] = "NTK"
+    _fn: ClassVar = staticmethod(ntk)
