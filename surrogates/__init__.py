@@ -15,11 +15,13 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from .dkl import DKL, DKLPosterior  # noqa: E402
 from .dkm import DKM, DKMPosterior  # noqa: E402
 from .gp import GP, GPPosterior  # noqa: E402
 from .kernel_gp import IBNN, NTKGP, KernelGP, KernelGPPosterior  # noqa: E402
 from .protocol import Posterior, Surrogate  # noqa: E402
 from .registry import get, names, register  # noqa: E402
+from .scale_mixture import ScaleMixtureGP, ScaleMixturePosterior  # noqa: E402
 from .student_t import StudentT, StudentTPosterior  # noqa: E402
 
 __all__ = [
@@ -39,4 +41,8 @@ __all__ = [
     "StudentTPosterior",
     "DKM",
     "DKMPosterior",
+    "DKL",
+    "DKLPosterior",
+    "ScaleMixtureGP",
+    "ScaleMixturePosterior",
 ]

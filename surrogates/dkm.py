@@ -147,7 +147,8 @@ class DKM(KernelGP):
             L = jittered_cholesky(K)
             A = _lower(raw, mask)
             LA = L @ A
-            G = LA @ LA.T
+            # Masking fixes the padded block at I, so the likelihood's log-det never pulls on it.
+            G = _masked(LA @ LA.T, mask)
             # KL(N(0, L A Aᵀ Lᵀ) ‖ N(0, L Lᵀ)) = ½[tr(A Aᵀ) − log|A Aᵀ| − n]; padded blocks add 0 at A = I.
             kls.append(0.5 * (jnp.sum(A**2) - 2 * jnp.sum(raw["log_diag"]) - A.shape[0]))
             chols.append(L)

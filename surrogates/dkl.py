@@ -1,0 +1,134 @@
+"""Deep kernel learning surrogate (registered as ``"dkl"``).
+
+Wilson, Hu, Salakhutdinov & Xing, "Deep kernel learning" (AISTATS 2016): an MLP
+``g: [d] → [feature_dim]`` feeds a Matérn-5/2 ARD GP, ``k(x, x′) = k_M52(g(x), g(x′))``.
+As in the paper, the MLP is first pretrained by least squares (with a linear head),
+then the MLP weights, lengthscales and noise are trained jointly by maximising the
+GP marginal likelihood (Adam, optax, float64). The GP on the features is gp.py's
+(``matern52``, ``masked_gram``, ``GPPosterior``), so its predictions are gp.py's.
+"""
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import optax
+
+from .gp import GPPosterior, masked_gram, matern52
+from .linalg import gaussian_quad_logdet, jittered_cholesky
+from .registry import register
+from .threads import single_threaded_blas
+
+
+def mlp_init(key: jax.Array, sizes: tuple[int, ...]) -> list[tuple[jax.Array, jax.Array]]:
+    """LeCun-normal weights and zero biases for layer ``sizes`` (input first)."""
+    keys = jax.random.split(key, len(sizes) - 1)
+    return [
+        (jax.random.normal(k, (a, b), jnp.float64) / jnp.sqrt(a), jnp.zeros(b, jnp.float64))
+        for k, a, b in zip(keys, sizes[:-1], sizes[1:], strict=True)
+    ]
+
+
+def mlp_apply(params, x: jax.Array) -> jax.Array:
+    """``x: [n, d] → [n, sizes[-1]]``, tanh between layers, linear output."""
+    for i, (W, b) in enumerate(params):
+        x = x @ W + b
+        if i < len(params) - 1:
+            x = jnp.tanh(x)
+    return x
+
+
+class DKLPosterior(eqx.Module):
+    """``net``: the MLP's ``[(W, b), ...]``; ``gp``: gp.py's posterior on the training features."""
+
+    net: list
+    gp: GPPosterior
+
+    def predict(self, Xq: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """Mean and variance of latent f at ``Xq: [m, d]``: ``([m], [m])``."""
+        return self.gp.predict(mlp_apply(self.net, Xq))
+
+    def sample(self, key: jax.Array, Xq: jax.Array, num_samples: int) -> jax.Array:
+        """Joint draws of f at ``Xq: [m, d]``: ``[num_samples, m]``."""
+        return self.gp.sample(key, mlp_apply(self.net, Xq), num_samples)
+
+
+@register("dkl")
+@dataclasses.dataclass(frozen=True)
+class DKL:
+    """Deep kernel learning.
+
+    Args:
+        hidden: MLP hidden widths.
+        feature_dim: dimension of the learned features the GP sees.
+        noise: initial observation-noise variance (learned, floor ``min_noise``).
+        pretrain_steps, steps: Adam steps for the least-squares pretraining and the joint fit.
+        learning_rate: Adam's step size for both.
+    """
+
+    hidden: tuple[int, ...] = (32, 32)
+    feature_dim: int = 2
+    noise: float = 1e-2
+    min_noise: float = 1e-6
+    pretrain_steps: int = 300
+    steps: int = 300
+    learning_rate: float = 1e-2
+
+    def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None) -> DKLPosterior:
+        """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real rows; ``key`` initialises the MLP."""
+        X = jnp.asarray(X, jnp.float64)
+        y = jnp.asarray(y, jnp.float64)
+        if X.ndim != 2 or y.shape != X.shape[:1]:
+            raise ValueError(f"X must be [n, d] and y [n]; got X {X.shape} and y {y.shape}")
+        mask = jnp.ones(X.shape[0], bool) if mask is None else jnp.asarray(mask, bool)
+        with single_threaded_blas():
+            return jax.block_until_ready(_fit(self, key, X, y, mask))
+
+    def loss(self, params: dict, X, y, mask) -> jax.Array:
+        """Negative GP log marginal likelihood on the features, per real row."""
+        F = mlp_apply(params["net"], X)
+        noise = self.min_noise + jnp.exp(params["log_noise"])
+        K = masked_gram(matern52(jnp.exp(params["log_lengthscale"])), F, mask, noise)
+        n = jnp.sum(mask)
+        return (gaussian_quad_logdet(K, jnp.where(mask, y, 0.0)) + 0.5 * n * jnp.log(2 * jnp.pi)) / n
+
+
+def _adam(loss, params, steps: int, learning_rate: float):
+    opt = optax.adam(learning_rate)
+
+    def step(carry, _):
+        params, state = carry
+        grads = jax.grad(loss)(params)
+        updates, state = opt.update(grads, state, params)
+        return (optax.apply_updates(params, updates), state), None
+
+    (params, _), _ = jax.lax.scan(step, (params, opt.init(params)), None, length=steps)
+    return params
+
+
+@jax.jit(static_argnums=0)
+def _fit(model: DKL, key, X, y, mask) -> DKLPosterior:
+    key_net, key_head = jax.random.split(key)
+    net = mlp_init(key_net, (X.shape[1], *model.hidden, model.feature_dim))
+    head = mlp_init(key_head, (model.feature_dim, 1))
+    m = mask.astype(X.dtype)
+
+    def mse(p):
+        pred = mlp_apply(p["net"] + p["head"], X)[:, 0]
+        return jnp.sum(m * (pred - y) ** 2) / jnp.sum(m)
+
+    net = _adam(mse, {"net": net, "head": head}, model.pretrain_steps, model.learning_rate)["net"]
+    params = {
+        "net": net,
+        # Features of a tanh MLP are O(1); a unit lengthscale starts the GP at that scale.
+        "log_lengthscale": jnp.zeros(model.feature_dim),
+        "log_noise": jnp.log(jnp.asarray(model.noise, jnp.float64)),
+    }
+    params = _adam(lambda p: model.loss(p, X, y, mask), params, model.steps, model.learning_rate)
+    F = mlp_apply(params["net"], X)
+    lengthscale, noise = jnp.exp(params["log_lengthscale"]), model.min_noise + jnp.exp(params["log_noise"])
+    L = jittered_cholesky(masked_gram(matern52(lengthscale), F, mask, noise))
+    alpha = jax.scipy.linalg.cho_solve((L, True), jnp.where(mask, y, 0.0))
+    gp = GPPosterior(F, mask, L, alpha, lengthscale, noise, jnp.zeros((), X.dtype))
+    return DKLPosterior(params["net"], gp)
