@@ -1,24 +1,26 @@
 """NUTS in modbayes (``inference.mcmc``) against NumPyro's own ``MCMC(NUTS(model))``.
 
-Both samplers run in one process, on the same NumPyro models, with the same
-numbers of warmup steps, draws and chains and the same seeds:
+Both samplers run in one process, on the same NumPyro models, with the same numbers of
+warmup steps, draws and chains and the same seeds:
 
 1. Bayesian logistic regression, n = 1000 simulated points, d = 20 features;
 2. the non-centred eight-schools model (Rubin 1981; Gelman et al., BDA3 §5.5).
 
-For each we report
+Each sampler is called ``--repeats`` times (seeds ``seed, seed + 1, ...``), the samplers
+interleaved within each repeat so that they share whatever else the machine is doing.
+Neither library caches its compiled sampler between calls (both build fresh closures),
+so every call traces and compiles again. Per sampler we report
 
-* ``first_call_s``: wall time of the first call (tracing + XLA compilation + sampling);
-* ``second_call_s``: wall time of an identical second call. Neither library caches the
-  compiled sampler between calls (both build fresh closures), so this is not "run
-  only"; it is kept because it is what a user sees when calling twice;
-* ``compile_s``: tracing, lowering and XLA compilation time inside the first call, read
-  from JAX's own monitoring events (``/jax/core/compile/*_duration``), measured the
+* ``first_call_s``: wall time of the first call (tracing + XLA compilation + sampling),
+  and ``call_s``, the wall time of every call;
+* ``compile_s``: tracing, lowering and XLA compilation inside a call (median over calls),
+  read from JAX's own monitoring events (``/jax/core/compile/*_duration``), measured the
   same way for both libraries;
-* ``run_s = first_call_s - compile_s``: the sampling time (dispatch is made synchronous
-  so that compilation never overlaps a running sampler);
+* ``run_s``: sampling time, ``wall - compile`` of a call (median over calls; dispatch is
+  made synchronous so that compilation never overlaps a running sampler);
 * ``min_ess_bulk``: the smallest bulk ESS (ArviZ, rank-normalised) over every scalar
-  component of every latent site, and ``ess_per_s = min_ess_bulk / run_s``.
+  component of every latent site, averaged over the repeats (it varies by ±10% with the
+  seed), and ``ess_per_s = min_ess_bulk / run_s``.
 
 The headline number is ``ratio = ess_per_s(modbayes) / ess_per_s(numpyro)`` for NumPyro's
 ``chain_method="vectorized"`` (the same layout as modbayes' default on one device);
@@ -26,8 +28,8 @@ NumPyro's ``"sequential"`` (its default on one device) is reported beside it.
 
 Usage::
 
-    python benchmarks/mcmc_vs_numpyro.py                      # 1000/1000/4, writes results JSON
-    python benchmarks/mcmc_vs_numpyro.py --num-warmup 200 --num-samples 200 --no-sequential
+    python benchmarks/mcmc_vs_numpyro.py                      # 1000/1000/4, 3 repeats, writes results JSON
+    python benchmarks/mcmc_vs_numpyro.py --num-warmup 200 --num-samples 200 --repeats 1 --no-sequential
 """
 
 import argparse
@@ -146,10 +148,10 @@ def min_ess(samples: dict, names) -> float:
     return float(min(np.min(ess[n].values) for n in names))
 
 
-def run_modbayes(model, args, kwargs, names, config, seed):
+def modbayes_call(model, args, kwargs, config):
     program = inference.Program(model, *args, **kwargs)
 
-    def call():
+    def call(seed):
         post = inference.mcmc(
             jax.random.PRNGKey(seed),
             program,
@@ -158,13 +160,13 @@ def run_modbayes(model, args, kwargs, names, config, seed):
             num_samples=config["num_samples"],
             num_chains=config["num_chains"],
         )
-        return post
+        return post.samples, int(np.sum(np.asarray(post.stats["diverging"])))
 
-    return _measure(call, lambda post: post.samples, names, "modbayes (default: vectorized)")
+    return call
 
 
-def run_numpyro(model, args, kwargs, names, config, seed, chain_method):
-    def call():
+def numpyro_call(model, args, kwargs, config, chain_method):
+    def call(seed):
         mcmc = MCMC(
             NUTS(model),
             num_warmup=config["num_warmup"],
@@ -173,30 +175,29 @@ def run_numpyro(model, args, kwargs, names, config, seed, chain_method):
             chain_method=chain_method,
             progress_bar=False,
         )
-        mcmc.run(jax.random.PRNGKey(seed), *args, **kwargs)
-        return mcmc.get_samples(group_by_chain=True)
+        mcmc.run(jax.random.PRNGKey(seed), *args, extra_fields=("diverging",), **kwargs)
+        return mcmc.get_samples(group_by_chain=True), int(np.sum(mcmc.get_extra_fields()["diverging"]))
 
-    return _measure(call, lambda samples: samples, names, f"numpyro ({chain_method})")
+    return call
 
 
-def _measure(call, get_samples, names, label):
-    result, first, compile_s = timed(call)
-    _, second, _ = timed(call)
-    samples = get_samples(result)
-    ess = min_ess(samples, names)
-    run_s = max(first - compile_s, 1e-9)
-    num_divergent = None
-    if hasattr(result, "stats"):
-        num_divergent = int(np.sum(np.asarray(result.stats["diverging"])))
+def summarise(label: str, calls: list[dict]) -> dict:
+    """One sampler's repeated calls: ``calls[i]`` has wall, compile, ess, divergences."""
+    wall = np.array([c["wall_s"] for c in calls])
+    compile_s = np.array([c["compile_s"] for c in calls])
+    run_s = np.maximum(wall - compile_s, 1e-9)
+    ess = np.array([c["min_ess_bulk"] for c in calls])
     return {
         "sampler": label,
-        "first_call_s": first,
-        "second_call_s": second,
-        "compile_s": compile_s,
-        "run_s": run_s,
-        "min_ess_bulk": ess,
-        "ess_per_s": ess / run_s,
-        **({"num_divergent": num_divergent} if num_divergent is not None else {}),
+        "first_call_s": float(wall[0]),
+        "call_s": wall.tolist(),
+        "compile_s": float(np.median(compile_s)),
+        "run_s": float(np.median(run_s)),
+        "run_s_each": run_s.tolist(),
+        "min_ess_bulk": float(ess.mean()),
+        "min_ess_bulk_each": ess.tolist(),
+        "ess_per_s": float(ess.mean() / np.median(run_s)),
+        "num_divergent": [c["num_divergent"] for c in calls],
     }
 
 
@@ -218,21 +219,17 @@ def machine_info() -> dict:
 
 
 def print_table(results: list[dict]) -> None:
-    header = (
-        f"{'problem':32} {'sampler':32} {'compile_s':>9} {'run_s':>8} {'1st_call':>9} "
-        f"{'2nd_call':>9} {'min_ess':>8} {'ess/s':>9}"
-    )
+    header = f"{'problem':30} {'sampler':30} {'compile_s':>9} {'run_s':>7} {'1st_call':>8} {'min_ess':>8} {'ess/s':>7}"
     print(header)
     print("-" * len(header))
     for problem in results:
         for row in problem["runs"]:
             print(
-                f"{problem['problem']:32} {row['sampler']:32} {row['compile_s']:9.2f} {row['run_s']:8.2f} "
-                f"{row['first_call_s']:9.2f} {row['second_call_s']:9.2f} {row['min_ess_bulk']:8.0f} "
-                f"{row['ess_per_s']:9.0f}"
+                f"{problem['problem']:30} {row['sampler']:30} {row['compile_s']:9.2f} {row['run_s']:7.2f} "
+                f"{row['first_call_s']:8.2f} {row['min_ess_bulk']:8.0f} {row['ess_per_s']:7.0f}"
             )
         for name, value in problem["ratios"].items():
-            print(f"{'':32} {name:32} {value:9.2f}")
+            print(f"{'':30} {name:40} {value:6.2f}")
 
 
 def main(argv=None) -> dict:
@@ -241,6 +238,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--num-chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-sequential", action="store_true", help="skip NumPyro's sequential chains")
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS), choices=list(PROBLEMS))
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -251,16 +249,30 @@ def main(argv=None) -> dict:
     for name in opts.problems:
         model, make_data, names = PROBLEMS[name]
         args, kwargs = make_data()
-        runs = [run_modbayes(model, args, kwargs, names, config, opts.seed)]
-        runs.append(run_numpyro(model, args, kwargs, names, config, opts.seed, "vectorized"))
+        samplers = {"modbayes (default: vectorized)": modbayes_call(model, args, kwargs, config)}
+        samplers["numpyro (vectorized)"] = numpyro_call(model, args, kwargs, config, "vectorized")
         if not opts.no_sequential:
-            runs.append(run_numpyro(model, args, kwargs, names, config, opts.seed, "sequential"))
+            samplers["numpyro (sequential)"] = numpyro_call(model, args, kwargs, config, "sequential")
+        calls = {label: [] for label in samplers}
+        for repeat in range(opts.repeats):
+            for label, call in samplers.items():
+                (samples, num_divergent), wall, compile_s = timed(lambda: call(opts.seed + repeat))  # noqa: B023
+                ess = min_ess(samples, names)
+                calls[label].append(
+                    {"wall_s": wall, "compile_s": compile_s, "min_ess_bulk": ess, "num_divergent": num_divergent}
+                )
+                print(
+                    f"{name} {label} seed {opts.seed + repeat}: wall {wall:.2f}s compile {compile_s:.2f}s "
+                    f"min ESS {ess:.0f}",
+                    flush=True,
+                )
+        runs = [summarise(label, c) for label, c in calls.items()]
         ours = runs[0]["ess_per_s"]
         ratios = {f"ess/s ratio vs {r['sampler']}": ours / r["ess_per_s"] for r in runs[1:]}
         results.append({"problem": name, "runs": runs, "ratios": ratios})
-        print(f"done {name}", flush=True)
 
-    report = {"machine": machine_info(), "config": {**config, "seed": opts.seed}, "results": results}
+    config.update(seed=opts.seed, repeats=opts.repeats)
+    report = {"machine": machine_info(), "config": config, "results": results}
     print_table(results)
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     opts.out.write_text(json.dumps(report, indent=2) + "\n")

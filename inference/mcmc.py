@@ -1,9 +1,10 @@
 """``mcmc``: run any kernel on several chains, with warmup adaptation.
 
-Warmup and sampling are one compiled program per call: a ``lax.scan`` over
-warmup steps (dual averaging, windowed diagonal mass; see ``adaptation``),
-then a ``lax.scan`` over draws, vectorised over a leading chain axis that is
-sharded over devices when there are several (``sharding``).
+Warmup and sampling are one compiled program per call: a ``lax.scan`` over the
+draws kept, whose first draw also runs the warmup steps (dual averaging, windowed
+diagonal mass; see ``adaptation``), so that the kernel step is compiled once;
+vectorised over a leading chain axis that is sharded over devices when there are
+several (``sharding``).
 """
 
 import time

@@ -13,6 +13,7 @@
   standard error is about √(2/500) = 0.063 for independent draws; we allow 4 of them.
 """
 
+import arviz as az
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -71,7 +72,8 @@ def test_dual_averaging_reaches_the_target_acceptance():
     acceptance = rwmh_acceptance(scales)
     se = acceptance.std() / np.sqrt(num_runs)
     assert abs(acceptance.mean() - target) < Z_MAX * se + 1e-3, (acceptance.mean(), se)
-    assert np.all(np.abs(acceptance - target) < 0.05), acceptance
+    # Single runs scatter with sd ≈ 0.02 (the spread over these runs); none may be 5 sd off.
+    assert np.all(np.abs(acceptance - target) < 0.1), acceptance
     # 0.44 is the optimal 1-D acceptance; its scale is the classic 2.4 σ.
     assert abs(np.median(scales) - 2 / np.tan(np.pi * target / 2)) < 0.25
 
@@ -168,3 +170,29 @@ def test_adapted_inverse_mass_approximates_posterior_variances():
     assert np.all((step_size > 0.3) & (step_size < 1.5)), step_size
     accept = np.asarray(post.stats["acceptance_prob"]).mean()
     assert 0.7 < accept < 0.95, accept
+
+
+def test_given_inverse_mass_is_kept_without_mass_adaptation():
+    """``adapt_mass=False`` keeps the kernel's own inverse mass (only the step size adapts);
+    with the right preconditioner RWMH samples all three scales: each sd within 4 standard
+    errors, the relative SE of an sd being 1/√(2 ESS)."""
+    scales = jnp.array([0.1, 1.0, 10.0])
+
+    def log_density(x):
+        return -0.5 * jnp.sum((x / scales) ** 2)
+
+    post = inference.mcmc(
+        jax.random.PRNGKey(5),
+        log_density,
+        kernel=kernels.rwmh(inverse_mass=scales**2),
+        num_warmup=300,
+        num_samples=500,
+        num_chains=2,
+        adapt_mass=False,
+        init_position=jnp.zeros(3),
+    )
+    np.testing.assert_array_equal(post.kernel.inverse_mass, np.broadcast_to(scales**2, (2, 3)))
+    x = np.asarray(post.samples["x"])
+    for i in range(3):
+        ess = float(az.ess(x[..., i]))
+        assert abs(np.log(x[..., i].std() / float(scales[i]))) < Z_MAX / np.sqrt(2 * ess), (i, x[..., i].std(), ess)

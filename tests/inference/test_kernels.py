@@ -222,8 +222,11 @@ def gaussian_log_density(position):
     return -0.5 * v @ PRECISION @ v
 
 
-@pytest.mark.parametrize("kernel", ["rwmh", "mala", "hmc", "nuts"])
+@pytest.mark.parametrize(
+    "kernel", ["nuts", *(pytest.param(k, marks=pytest.mark.slow) for k in ("rwmh", "mala", "hmc"))]
+)
 def test_mcmc_correlated_gaussian_with_dict_position(kernel):
+    """(All four kernels also sample the regression posterior of ``test_mcmc.py`` by default.)"""
     post = inference.mcmc(
         jax.random.PRNGKey(4),
         gaussian_log_density,
