@@ -77,8 +77,11 @@ class AdaptiveTempering:
             return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid)
 
         lo, _ = jax.lax.fori_loop(0, self.bisection_steps, body, (level, jnp.ones_like(level)))
-        # Always make progress, and jump to 1 when the whole way keeps the ESS high enough.
-        nxt = jnp.where(fraction(1.0) >= self.target, 1.0, jnp.maximum(lo, jnp.nextafter(level, 2.0)))
+        # Jump to 1 when the whole way keeps the ESS high enough. If even the smallest step
+        # collapses it (a likelihood that is -inf almost everywhere), still move by a small but
+        # representable amount (not nextafter: CPUs flush denormals to zero) so that reweighting
+        # exposes the collapse instead of looping in place.
+        nxt = jnp.where(fraction(1.0) >= self.target, 1.0, jnp.maximum(lo, level + 1e-6 * (1.0 - level)))
         return jnp.minimum(nxt, 1.0)
 
     def increment(self, program, position, cache, level, new_level):
