@@ -42,15 +42,8 @@ def _ess_fraction(log_weights, increments, criterion):
     return jnp.exp(2 * logsumexp(new) - logsumexp(2 * new)) / n
 
 
-@pytree_dataclass(static=("criterion", "max_steps", "bisection_steps"))
-class AdaptiveTempering:
-    """Adaptive tempering: each step picks β' so that ESS (``criterion="ess"``) or
-    conditional ESS (``"cess"``) of the new weights equals ``target`` × N."""
-
-    target: float = 0.5
-    criterion: str = "cess"
-    max_steps: int = 500
-    bisection_steps: int = 50
+class _Tempering:
+    """Targets ``log_prior + β · log_likelihood``; the per-particle log-likelihood is the cache."""
 
     def cache(self, program, position):
         return jax.vmap(program.log_likelihood)(position)
@@ -61,6 +54,20 @@ class AdaptiveTempering:
     def log_target(self, program, z, level):
         log_prior, log_lik = program.log_prior_and_likelihood(z)
         return log_prior + level * log_lik
+
+    def increment(self, program, position, cache, level, new_level):
+        return jnp.where(new_level > level, (new_level - level) * cache, 0.0)
+
+
+@pytree_dataclass(static=("criterion", "max_steps", "bisection_steps"))
+class AdaptiveTempering(_Tempering):
+    """Adaptive tempering: each step picks β' so that ESS (``criterion="ess"``) or
+    conditional ESS (``"cess"``) of the new weights equals ``target`` × N."""
+
+    target: float = 0.5
+    criterion: str = "cess"
+    max_steps: int = 500
+    bisection_steps: int = 50
 
     def next_level(self, particles: Particles, cache, level, step):
         log_lik = jnp.where(jnp.isnan(cache), -jnp.inf, cache)
@@ -84,32 +91,16 @@ class AdaptiveTempering:
         nxt = jnp.where(fraction(1.0) >= self.target, 1.0, jnp.maximum(lo, level + 1e-6 * (1.0 - level)))
         return jnp.minimum(nxt, 1.0)
 
-    def increment(self, program, position, cache, level, new_level):
-        return jnp.where(new_level > level, (new_level - level) * cache, 0.0)
-
 
 @pytree_dataclass(static=("max_steps",))
-class FixedTempering:
+class FixedTempering(_Tempering):
     """Tempering along a given schedule ``β_1 < … < β_K = 1`` (``schedule: [K]``)."""
 
     schedule: jax.Array
     max_steps: int = 0
 
-    def cache(self, program, position):
-        return jax.vmap(program.log_likelihood)(position)
-
-    def partial_log_likelihood(self, program, z, level):
-        return level * program.log_likelihood(z)
-
-    def log_target(self, program, z, level):
-        log_prior, log_lik = program.log_prior_and_likelihood(z)
-        return log_prior + level * log_lik
-
     def next_level(self, particles, cache, level, step):
         return self.schedule[jnp.minimum(step, self.schedule.shape[0] - 1)]
-
-    def increment(self, program, position, cache, level, new_level):
-        return (new_level - level) * cache
 
 
 def _annealed_log_likelihood(program, z, fraction):

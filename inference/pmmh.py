@@ -67,6 +67,21 @@ def _prior_program(prior) -> Program:
     return program
 
 
+def check_parameter_inference(ssm, observations, prior, ess_threshold, resampling, init_params=None):
+    """Shared argument checks of ``pmmh`` and ``smc2``, before any tracing.
+
+    Returns ``(parameter program, observations as an array)``."""
+    check_fraction(ess_threshold, "ess_threshold")
+    check_scheme(resampling)
+    if not isinstance(ssm, StateSpaceModel):
+        raise TypeError(f"ssm must be an inference.StateSpaceModel, got {type(ssm).__name__}")
+    program = parameter_program(prior)
+    observations = jnp.asarray(observations)
+    z0 = jnp.zeros(program.dim) if init_params is None else program.unconstrain(init_params)
+    ssm.validate(observations, params_of(program, z0))
+    return program, observations
+
+
 def params_of(program: Program, z):
     """Constrained ``{parameter: value}`` for an unconstrained ``z: [dim]``."""
     values = program.constrain(z)
@@ -104,14 +119,8 @@ def pmmh(
         ``log_density`` stat is the log prior plus the log-likelihood estimate.
     """
     num_particles = check_positive_int(num_particles, "num_particles")
-    check_fraction(ess_threshold, "ess_threshold")
-    check_scheme(resampling)
-    if not isinstance(ssm, StateSpaceModel):
-        raise TypeError(f"ssm must be an inference.StateSpaceModel, got {type(ssm).__name__}")
-    program = parameter_program(prior)
-    observations = jnp.asarray(observations)
+    program, observations = check_parameter_inference(ssm, observations, prior, ess_threshold, resampling, init_params)
     z0 = jnp.zeros(program.dim) if init_params is None else program.unconstrain(init_params)
-    ssm.validate(observations, params_of(program, z0))
 
     def estimator(key, z):
         state, _ = run_filter(key, ssm, observations, params_of(program, z), num_particles, resampling, ess_threshold)

@@ -19,10 +19,10 @@ import numpy as np
 
 from .particle_filter import filter_init, filter_step
 from .particles import Particles, ess, normalize, spawn
-from .pmmh import parameter_program, params_of
-from .resampling import check_scheme, resample
+from .pmmh import check_parameter_inference, params_of
+from .resampling import resample
 from .state_space import StateSpaceModel
-from .validation import check_fraction, check_positive_int
+from .validation import check_positive_int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,13 +159,7 @@ def smc2(
     num_particles = check_positive_int(num_particles, "num_particles")
     num_state_particles = check_positive_int(num_state_particles, "num_state_particles")
     num_mcmc_steps = check_positive_int(num_mcmc_steps, "num_mcmc_steps")
-    check_fraction(ess_threshold, "ess_threshold")
-    check_scheme(resampling)
-    if not isinstance(ssm, StateSpaceModel):
-        raise TypeError(f"ssm must be an inference.StateSpaceModel, got {type(ssm).__name__}")
-    program = parameter_program(prior)
-    observations = jnp.asarray(observations)
-    ssm.validate(observations, params_of(program, jnp.zeros(program.dim)))
+    program, observations = check_parameter_inference(ssm, observations, prior, ess_threshold, resampling)
     theta, record = _run_smc2(
         key,
         observations,
