@@ -19,6 +19,7 @@ from .gp import GPPosterior, masked_gram, matern52
 from .linalg import gaussian_quad_logdet, jittered_cholesky
 from .registry import register
 from .threads import single_threaded_blas
+from .training_data import as_training_data
 
 
 def mlp_init(key: jax.Array, sizes: tuple[int, ...]) -> list[tuple[jax.Array, jax.Array]]:
@@ -77,11 +78,7 @@ class DKL:
 
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None) -> DKLPosterior:
         """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real rows; ``key`` initialises the MLP."""
-        X = jnp.asarray(X, jnp.float64)
-        y = jnp.asarray(y, jnp.float64)
-        if X.ndim != 2 or y.shape != X.shape[:1]:
-            raise ValueError(f"X must be [n, d] and y [n]; got X {X.shape} and y {y.shape}")
-        mask = jnp.ones(X.shape[0], bool) if mask is None else jnp.asarray(mask, bool)
+        X, y, mask = as_training_data(X, y, mask)
         with single_threaded_blas():
             return jax.block_until_ready(_fit(self, key, X, y, mask))
 

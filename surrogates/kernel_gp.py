@@ -25,6 +25,7 @@ from .linalg import gaussian_quad_logdet, jittered_cholesky
 from .optim import lbfgs_minimize
 from .registry import register
 from .threads import single_threaded_blas
+from .training_data import as_training_data
 
 
 class KernelGPPosterior(eqx.Module):
@@ -108,11 +109,7 @@ class KernelGP:
 
         The fit is deterministic, so ``key`` is unused (it is part of the protocol).
         """
-        X = jnp.asarray(X, jnp.float64)
-        y = jnp.asarray(y, jnp.float64)
-        if X.ndim != 2 or y.shape != X.shape[:1]:
-            raise ValueError(f"X must be [n, d] and y [n]; got X {X.shape} and y {y.shape}")
-        mask = jnp.ones(X.shape[0], bool) if mask is None else jnp.asarray(mask, bool)
+        X, y, mask = as_training_data(X, y, mask)
         with single_threaded_blas():
             return jax.block_until_ready(_fit(self, X, y, mask))
 
