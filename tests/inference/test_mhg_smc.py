@@ -5,7 +5,6 @@ enumerating all 256 models (DESIGN.md §7)."""
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 import inference
 from inference import kernels
@@ -13,7 +12,6 @@ from inference import kernels
 from .test_moves import add_drop_move, exact_model_posterior, model_frequencies, regression_data, regression_model
 
 
-@pytest.mark.skipif(not hasattr(inference, "smc"), reason="inference.smc is not available yet")
 def test_smc_with_reversible_jump_mutation_estimates_the_evidence_over_all_models():
     x, y = regression_data()
     _, exact, log_z = exact_model_posterior(x, y)
