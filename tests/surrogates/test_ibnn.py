@@ -10,14 +10,6 @@ from surrogates import kernels
 from surrogates.kernel_gp import IBNN, NTKGP
 
 
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(size=(16, 2))
-    y = np.sin(3 * X[:, 0]) + np.cos(2 * X[:, 1])
-    return X, (y - y.mean()) / y.std(), rng.uniform(size=(6, 2))
-
-
 def closed_form(kernel_fn, X, y, Xq, noise, **kw):
     K = np.asarray(kernel_fn(X, X, **kw)) + noise * np.eye(len(X))
     Ks = np.asarray(kernel_fn(Xq, X, **kw))

@@ -8,16 +8,9 @@ import pytest
 from surrogates.kernel_gp import IBNN
 from surrogates.scale_mixture import ScaleMixtureGP
 from surrogates.student_t import StudentT
+from tests.surrogates.conftest import NNGP_OPTS
 
-OPTS = dict(depth=2, weight_var=2.0, bias_var=0.1, noise=1e-2, learn=False)
-
-
-@pytest.fixture(scope="module")
-def data():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(size=(16, 2))
-    y = np.sin(3 * X[:, 0]) + np.cos(2 * X[:, 1])
-    return X, (y - y.mean()) / y.std(), rng.uniform(size=(6, 2))
+OPTS = NNGP_OPTS
 
 
 def test_inverse_gamma_importance_sampler_matches_the_student_t(data):
