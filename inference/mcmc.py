@@ -32,6 +32,7 @@ from .posterior import Posterior
 from .program import Program
 from .progress import progress_callback
 from .sharding import CHAIN_METHODS, map_leading_axis
+from .validation import check_positive_int
 
 KERNEL_NAMES = {
     "nuts": kernel_lib.nuts,
@@ -41,14 +42,6 @@ KERNEL_NAMES = {
     "mala": kernel_lib.mala,
     "rwmh": kernel_lib.rwmh,
 }
-
-
-def _positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def resolve_kernel(kernel):
@@ -271,10 +264,10 @@ def mcmc(
         ``Posterior`` with ``samples[name]: [num_chains, num_samples, *shape]``,
         ``stats`` and ``to_arviz()``.
     """
-    num_chains = _positive_int(num_chains, "num_chains")
-    num_samples = _positive_int(num_samples, "num_samples")
-    num_warmup = _positive_int(num_warmup, "num_warmup", minimum=0)
-    thinning = _positive_int(thinning, "thinning")
+    num_chains = check_positive_int(num_chains, "num_chains")
+    num_samples = check_positive_int(num_samples, "num_samples")
+    num_warmup = check_positive_int(num_warmup, "num_warmup", minimum=0)
+    thinning = check_positive_int(thinning, "thinning")
     if chain_method is not None and chain_method not in CHAIN_METHODS:
         raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, got {chain_method!r}")
     kernel = resolve_kernel(kernel)
