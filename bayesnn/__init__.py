@@ -1,0 +1,14 @@
+"""modbayes ``bayesnn``: Bayesian neural networks as NumPyro models (DESIGN.md §3).
+
+``MLP`` is the network, ``BNN`` the model (``BNN.model`` is an ordinary NumPyro
+model), and ``fit(key, bnn, x, y, method=...)`` runs one of ``nuts``, ``hmc``,
+``sghmc``, ``sgld``, ``ensemble`` or ``laplace`` on ``inference``'s building blocks.
+"""
+
+from .bnn import BNN
+from .fit import DEFAULTS, METHODS, fit
+from .fit import resolve_options as fit_options
+from .mlp import MLP
+from .posterior import SampledBNNPosterior
+
+__all__ = ["BNN", "DEFAULTS", "METHODS", "MLP", "SampledBNNPosterior", "fit", "fit_options"]

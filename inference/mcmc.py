@@ -224,6 +224,35 @@ def _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt
     return run
 
 
+def sample_chains(
+    keys: jax.Array,
+    positions: Any,
+    *,
+    kernel: Any,
+    logdensity_fn: Callable,
+    num_warmup: int,
+    num_samples: int,
+    thinning: int = 1,
+    adapt_step_size: bool = True,
+    adapt_mass: bool = True,
+    chain_method: str | None = None,
+    report: Callable = lambda t: None,
+):
+    """The traceable core of ``mcmc``: warmup and sampling of every chain, no checks.
+
+    A pure function of ``keys: [chains, 2]`` and starting ``positions`` (leading axis
+    ``[chains]``), so callers can put it inside their own ``jax.jit`` with the data as
+    traced arguments (``bayesnn`` does, to reuse one compilation across refits).
+    ``kernel`` must be a kernel object (``resolve_kernel``).
+
+    Returns ``(positions [chains, num_samples, ...], stats {name: [chains, num_samples]},
+    tuned kernel per chain)``.
+    """
+    num_chains = int(jax.tree.leaves(positions)[0].shape[0])
+    run = _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report)
+    return map_leading_axis(run, num_chains, chain_method)(keys, positions)
+
+
 def mcmc(
     key: jax.Array,
     program: Program | Callable,
@@ -286,10 +315,20 @@ def mcmc(
 
     total = num_warmup + num_samples * thinning
     with progress_callback(total, enabled=progress, desc=f"mcmc {type(kernel).__name__}") as report:
-        run = _build_chain(
-            kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report
+        batched = jax.jit(
+            partial(
+                sample_chains,
+                kernel=kernel,
+                logdensity_fn=logdensity_fn,
+                num_warmup=num_warmup,
+                num_samples=num_samples,
+                thinning=thinning,
+                adapt_step_size=adapt_step_size,
+                adapt_mass=adapt_mass,
+                chain_method=chain_method,
+                report=report,
+            )
         )
-        batched = jax.jit(map_leading_axis(run, num_chains, chain_method))
         keys = jax.random.split(k_run, num_chains)
         t0 = time.perf_counter()
         compiled = batched.lower(keys, positions0).compile()

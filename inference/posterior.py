@@ -8,7 +8,7 @@ import jax
 import numpy as np
 
 # inference names -> ArviZ's sample_stats conventions
-_ARVIZ_STATS = {
+ARVIZ_STAT_NAMES = {
     "acceptance_prob": "acceptance_rate",
     "diverging": "diverging",
     "energy": "energy",
@@ -60,7 +60,7 @@ class Posterior:
     def to_arviz(self) -> az.InferenceData:
         """An ``arviz.InferenceData`` with posterior, sample_stats and, for a ``Program``,
         log_likelihood and observed_data groups."""
-        stats = {_ARVIZ_STATS.get(k, k): np.asarray(v) for k, v in self.stats.items()}
+        stats = {ARVIZ_STAT_NAMES.get(k, k): np.asarray(v) for k, v in self.stats.items()}
         groups = {
             "posterior": {k: np.asarray(v) for k, v in self.samples.items()},
             "sample_stats": stats,

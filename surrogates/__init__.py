@@ -15,6 +15,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
+from .bnn import BNNSurrogate  # noqa: E402
 from .dkl import DKL, DKLPosterior  # noqa: E402
 from .dkm import DKM, DKMPosterior  # noqa: E402
 from .gp import GP, GPPosterior  # noqa: E402
@@ -45,4 +46,6 @@ __all__ = [
     "DKLPosterior",
     "ScaleMixtureGP",
     "ScaleMixturePosterior",
+    # Bayesian neural networks (bayesnn)
+    "BNNSurrogate",
 ]
