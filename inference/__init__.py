@@ -2,12 +2,14 @@
 
 Layer 1 of modbayes (DESIGN.md §2): a NumPyro model becomes a ``Program``;
 kernels, populations, resampling and paths compose into ``mcmc``, ``smc``,
-``particle_filter``, ``pmmh`` and ``smc2``.
+``particle_filter``, ``pmmh`` and ``smc2``; stochastic-gradient kernels on a
+``MinibatchLogDensity`` run under ``run_sgmcmc``.
 """
 
 from . import kernels, moves, paths
 from .importance import importance
 from .mcmc import mcmc
+from .minibatch import MinibatchLogDensity, minibatch_log_density
 from .moves import Move
 from .mutate import mutate, tune_from_population
 from .particle_filter import PFResult, particle_filter
@@ -17,24 +19,28 @@ from .pmmh import pmmh
 from .posterior import Posterior
 from .program import Program
 from .resampling import resample
+from .sgmcmc import SGMCMCResult, run_sgmcmc
 from .smc import smc
 from .smc2 import SMC2Result, smc2
 from .smc_result import SMCResult
 from .state_space import StateSpaceModel
 
 __all__ = [
+    "MinibatchLogDensity",
     "Move",
     "PFResult",
     "Particles",
     "Posterior",
     "Program",
     "SMC2Result",
+    "SGMCMCResult",
     "SMCResult",
     "StateSpaceModel",
     "ess",
     "importance",
     "kernels",
     "mcmc",
+    "minibatch_log_density",
     "moves",
     "mutate",
     "normalize",
@@ -43,6 +49,7 @@ __all__ = [
     "pmmh",
     "resample",
     "reweight",
+    "run_sgmcmc",
     "smc",
     "smc2",
     "spawn",

@@ -7,6 +7,8 @@ from .mala import MALA, mala
 from .mhg import MHG, MHGInfo, mhg
 from .nuts import NUTS, nuts
 from .rwmh import RWMH, rwmh
+from .sghmc import SGHMC, SGHMCInfo, SGHMCState, sghmc
+from .sgld import SGLD, sgld
 
 __all__ = [
     "HMC",
@@ -15,11 +17,15 @@ __all__ = [
     "MHGInfo",
     "NUTS",
     "RWMH",
+    "SGHMC",
+    "SGLD",
     "Cycle",
     "GradientState",
     "HMCInfo",
     "Info",
     "Mixture",
+    "SGHMCInfo",
+    "SGHMCState",
     "State",
     "cycle",
     "hmc",
@@ -28,4 +34,6 @@ __all__ = [
     "mixture",
     "nuts",
     "rwmh",
+    "sghmc",
+    "sgld",
 ]
