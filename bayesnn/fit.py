@@ -43,11 +43,34 @@ DEFAULTS = {
         adapt_mass=True,
         chain_method=None,
     ),
+    "sghmc": dict(
+        num_steps=1000,
+        num_burnin=1000,
+        thinning=5,
+        num_chains=1,
+        step_size=0.01,
+        adaptive=True,
+        mdecay=0.05,
+        batch_size=32,
+        pretrain_steps=1000,
+        learning_rate=0.01,
+    ),
+    "sgld": dict(
+        num_steps=1000,
+        num_burnin=1000,
+        thinning=5,
+        num_chains=1,
+        step_size=1e-4,
+        batch_size=32,
+        pretrain_steps=1000,
+        learning_rate=0.01,
+    ),
     "ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8),
 }
 METHODS = ("nuts", "hmc", "sghmc", "sgld", "ensemble", "laplace")
 _INT_OPTIONS = {"num_warmup": 0, "num_samples": 1, "num_chains": 1, "thinning": 1, "max_tree_depth": 1}
-_INT_OPTIONS |= {"pretrain_steps": 0, "num_members": 1, "train_steps": 1}
+_INT_OPTIONS |= {"pretrain_steps": 0, "num_members": 1, "train_steps": 1, "num_steps": 1, "num_burnin": 0}
+_INT_OPTIONS |= {"batch_size": 1}
 
 
 def check_data(x, y, mask, bnn: BNN):
@@ -127,6 +150,11 @@ def fit(key: jax.Array, bnn: BNN, x, y, method: str = "nuts", *, mask=None, prog
         from .mcmc_fit import fit_mcmc
 
         values, stats, timings = fit_mcmc(key, bnn, x, y, mask, method=method, progress=progress, **options)
+        return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"], timings)
+    if method in ("sghmc", "sgld"):
+        from .sgmcmc_fit import fit_sgmcmc
+
+        values, stats, timings = fit_sgmcmc(key, bnn, x, y, mask, method=method, **options)
         return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"], timings)
     if method == "ensemble":
         from .ensemble import fit_ensemble

@@ -59,6 +59,9 @@ def reference():
         ("nuts", dict(num_chains=4, num_warmup=500, num_samples=1000)),
         # The paper's fixed-path-length HMC, with a longer path so that 4 x 2000 draws mix.
         ("hmc", dict(num_chains=4, num_warmup=500, num_samples=2000, path_length=1.0)),
+        # No Metropolis correction: the draws carry an O(ε) discretisation bias (Chen et al. 2014,
+        # §3.2), kept below the tolerance by a small step size (full batch: 10 rows < 32).
+        ("sghmc", dict(num_chains=4, num_burnin=1000, num_steps=20000, thinning=10, step_size=0.003)),
     ],
 )
 def test_predictive_matches_reference_nuts(reference, method, options):
