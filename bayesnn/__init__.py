@@ -8,7 +8,8 @@ model), and ``fit(key, bnn, x, y, method=...)`` runs one of ``nuts``, ``hmc``,
 from .bnn import BNN
 from .fit import DEFAULTS, METHODS, fit
 from .fit import resolve_options as fit_options
+from .laplace import LinearizedBNNPosterior
 from .mlp import MLP
 from .posterior import SampledBNNPosterior
 
-__all__ = ["BNN", "DEFAULTS", "METHODS", "MLP", "SampledBNNPosterior", "fit", "fit_options"]
+__all__ = ["BNN", "DEFAULTS", "LinearizedBNNPosterior", "METHODS", "MLP", "SampledBNNPosterior", "fit", "fit_options"]

@@ -65,6 +65,7 @@ DEFAULTS = {
         pretrain_steps=1000,
         learning_rate=0.01,
     ),
+    "laplace": dict(subset="auto", pretrain_steps=1000, learning_rate=0.01, optimize_prior_precision=True, mean="map"),
     "ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8),
 }
 METHODS = ("nuts", "hmc", "sghmc", "sgld", "ensemble", "laplace")
@@ -101,8 +102,10 @@ def check_data(x, y, mask, bnn: BNN):
             )
         if not mask_np.any():
             raise ValueError("mask must keep at least one row")
-    y_dtype = jnp.int32 if bnn.likelihood == "categorical" else x_np.dtype if x_np.dtype.kind == "f" else float
-    return jnp.asarray(x_np, float), jnp.asarray(y_np, y_dtype), jnp.asarray(mask_np)
+    # JAX's default float: float64 with jax_enable_x64 (as surrogates sets), else float32.
+    real = jax.dtypes.canonicalize_dtype(jnp.float64)
+    y_dtype = jnp.int32 if bnn.likelihood == "categorical" else real
+    return jnp.asarray(x_np, real), jnp.asarray(y_np, y_dtype), jnp.asarray(mask_np)
 
 
 def resolve_options(method: str, options: dict) -> dict:
@@ -114,7 +117,7 @@ def resolve_options(method: str, options: dict) -> dict:
         raise TypeError(f"unknown option(s) {sorted(unknown)} for method={method!r}; known: {sorted(DEFAULTS[method])}")
     resolved = {**DEFAULTS[method], **options}
     for name, minimum in _INT_OPTIONS.items():
-        if name in resolved:
+        if resolved.get(name) is not None:
             resolved[name] = check_positive_int(resolved[name], name, minimum=minimum)
     if "train_fraction" in resolved:
         resolved["train_fraction"] = check_fraction(resolved["train_fraction"], "train_fraction")
@@ -161,4 +164,7 @@ def fit(key: jax.Array, bnn: BNN, x, y, method: str = "nuts", *, mask=None, prog
 
         values, stats, timings = fit_ensemble(key, bnn, x, y, mask, **options)
         return SampledBNNPosterior(bnn, values, stats, method, 1, timings)
-    raise NotImplementedError(method)
+    from .laplace import fit_laplace
+
+    posterior, _ = fit_laplace(key, bnn, x, y, mask, **options)
+    return posterior

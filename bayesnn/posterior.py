@@ -34,7 +34,8 @@ class SampledBNNPosterior(eqx.Module):
     stats: dict
     method: str = eqx.field(static=True)
     num_chains: int = eqx.field(static=True, default=1)
-    timings: dict = eqx.field(static=True, default_factory=dict)
+    # Not static: a static field is part of the jit cache key, and seconds differ on every fit.
+    timings: dict = eqx.field(default_factory=dict)
 
     @property
     def num_draws(self) -> int:

@@ -77,14 +77,23 @@ def main():
     parser.add_argument("--n-init", type=int, default=10)
     parser.add_argument("--iterations", type=int, default=90)
     parser.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results" / "bo_vs_botorch.json"))
+    parser.add_argument(
+        "--methods",
+        default="modbayes,botorch",
+        help="run only these; the others' entries are kept from --out (e.g. re-measure modbayes after a change)",
+    )
     args = parser.parse_args()
     lo, hi = (int(s) for s in args.seeds.split("-"))
     seeds = list(range(lo, hi + 1))
+    out = pathlib.Path(args.out)
+    previous = json.loads(out.read_text())["problems"] if out.exists() else {}
     results = {"config": vars(args) | {"seeds": seeds}, "problems": {}}
+    runners = {"modbayes": run_modbayes, "botorch": run_botorch}
     for name in args.problems.split(","):
         problem = problems.get(name)
-        results["problems"][name] = {}
-        for method, run in [("modbayes", run_modbayes), ("botorch", run_botorch)]:
+        results["problems"][name] = dict(previous.get(name, {}))
+        for method in args.methods.split(","):
+            run = runners[method]
             start, regrets, seconds = time.perf_counter(), [], []
             for seed in seeds:
                 regret, per_iteration = run(problem, seed, args.n_init, args.iterations)
@@ -92,7 +101,8 @@ def main():
                 seconds += per_iteration
                 speed = np.median(per_iteration)
                 print(f"{name} {method} seed {seed}: regret {regret:.4g}, {speed:.3f} s/it", flush=True)
-            results["problems"][name][method] = summarise(regrets, seconds, time.perf_counter() - start)
+            summary = summarise(regrets, seconds, time.perf_counter() - start)
+            results["problems"][name][method] = summary | {"measured": time.strftime("%Y-%m-%d %H:%M")}
             pathlib.Path(args.out).write_text(json.dumps(results, indent=1))
         m, b = results["problems"][name]["modbayes"], results["problems"][name]["botorch"]
         print(

@@ -44,13 +44,27 @@ def optimize_acqf(
     num_restarts: int = 10,
     num_steps: int = 100,
     learning_rate: float = 0.03,
+    around: jax.Array | None = None,
+    around_samples: int = 128,
+    around_sigma: float = 0.02,
 ) -> tuple[jax.Array, jax.Array]:
     """Maximise ``acqf(U: [q, dim]) -> scalar`` over ``[0, 1]^{q×dim}``.
+
+    ``around: [k, dim]`` (the best observed points) adds ``around_samples`` raw candidates
+    drawn as Gaussian perturbations (sd ``around_sigma``) of those points, BoTorch's
+    ``sample_around_best``: acquisitions that peak in a narrow basin next to the
+    incumbent, as late in a run on a rugged function, are then found by some start.
 
     Returns the best batch ``[q, dim]`` and its value. Call it inside ``jax.jit``
     (the loop does): ``acqf`` is traced once and every step stays on device.
     """
-    raw = shifted_sobol(key, raw_samples, q * dim).reshape(raw_samples, q, dim)
+    k_sobol, k_around = jax.random.split(key)
+    raw = shifted_sobol(k_sobol, raw_samples, q * dim).reshape(raw_samples, q, dim)
+    if around is not None and around_samples:
+        k_pick, k_noise = jax.random.split(k_around)
+        centres = around[jax.random.randint(k_pick, (around_samples, q), 0, around.shape[0])]
+        noise = around_sigma * jax.random.normal(k_noise, centres.shape, centres.dtype)
+        raw = jnp.concatenate([raw, jnp.clip(centres + noise, 0.0, 1.0)])
     finite_or_worst = lambda v: jnp.where(jnp.isfinite(v), v, -jnp.inf)
     raw_values = finite_or_worst(jax.vmap(acqf)(raw))
     _, best_raw = jax.lax.top_k(raw_values, num_restarts)

@@ -32,6 +32,7 @@ from .scalarize import augmented_chebyshev, sample_simplex
 from .space import Space
 
 FORMAT = "modbayes.optimizer/1"
+NUM_BEST_STARTS = 3
 
 
 def default_n_init(dim: int) -> int:
@@ -155,7 +156,10 @@ class Optimizer:
 
         name = acquisitions.for_batch(self.acquisition_name, n)
         acquisition = acquisitions.get(name, **(self.acquisition_options if name == self.acquisition_name else {}))
-        ctx = acquisitions.Context(jnp.asarray(best_f), jnp.asarray(U_pad), jnp.asarray(mask), k_mc)
+        # The three best observations (repeated when fewer) seed local starts of the optimiser.
+        best = np.resize(np.argsort(y, kind="stable")[:NUM_BEST_STARTS], NUM_BEST_STARTS)
+        X_best = jnp.asarray(U[best])
+        ctx = acquisitions.Context(jnp.asarray(best_f), jnp.asarray(U_pad), jnp.asarray(mask), k_mc, X_best)
         options = tuple(sorted(self.optimizer_options.items()))
         with single_threaded_blas():
             U_new = np.asarray(_propose(acquisition, n, self.space.cube_dim, options, k_acq, posterior, ctx))

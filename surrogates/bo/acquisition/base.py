@@ -29,6 +29,7 @@ class Context(NamedTuple):
     X: jax.Array
     mask: jax.Array
     key: jax.Array
+    X_best: jax.Array | None = None  # [k, D] the best observed inputs (starts for the optimiser)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,5 +43,6 @@ class Acquisition:
 
     def propose(self, key: jax.Array, posterior, ctx: Context, q: int, dim: int, **options) -> jax.Array:
         """``q`` new points ``[q, dim]`` in the unit cube that maximise this acquisition."""
+        options = {"around": ctx.X_best, **options}
         U, _ = optimize_acqf(lambda U: self(posterior, U, ctx), key, q, dim, **options)
         return U
