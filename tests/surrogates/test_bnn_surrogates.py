@@ -51,3 +51,33 @@ def test_unknown_options_fail_when_the_surrogate_is_built():
         surrogates.get("ensemble", method="hmc")
     with pytest.raises(ValueError, match="activation"):
         surrogates.get("laplace", activation="nope")
+
+
+def test_bo_iterations_with_a_bnn_surrogate_compile_nothing_within_a_size_bucket():
+    """The BNN fit and the acquisition optimiser are each one program of the padded data:
+    after the first model-based ask, asks 12..16 (one bucket) trigger no XLA compilation."""
+    from surrogates.bo import Optimizer
+
+    bounds = np.array([[0.0, 1.0], [0.0, 1.0]])
+    fun = lambda x: float(np.sum((x - 0.3) ** 2))  # noqa: E731
+    opt = Optimizer(
+        bounds,
+        surrogate="bnn_hmc",
+        seed=0,
+        n_init=10,
+        surrogate_options=dict(hidden=(8,), method_options=FAST["bnn_hmc"]),
+    )
+    X = opt.ask(10)
+    opt.tell(X, [fun(x) for x in X])
+    x = opt.ask(1)  # compiles the fit and the proposal for the 16-row bucket
+    opt.tell(x, [fun(x[0])])
+    compiles = []
+    listener = lambda event, duration, **kw: compiles.append(event)  # noqa: E731
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        for _ in range(4):
+            x = opt.ask(1)
+            opt.tell(x, [fun(x[0])])
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    assert compiles.count("/jax/core/compile/backend_compile_duration") == 0, compiles
