@@ -37,7 +37,7 @@ if os.environ.get("MODBAYES_QUICK") == "1":
 def design(n: int, problem):
     from scipy.stats import qmc
 
-    U = qmc.Sobol(problem.dim, scramble=True, seed=0).random(n + 1)
+    U = qmc.Sobol(problem.dim, scramble=True, seed=0).random_base2(int(np.ceil(np.log2(n + 1))))[: n + 1]
     X = problem.bounds[:, 0] + U * (problem.bounds[:, 1] - problem.bounds[:, 0])
     return X, np.array([problem.fun(x) for x in X])
 
@@ -52,6 +52,7 @@ def modbayes_cost(name: str, n: int, problem) -> dict:
     X, y = design(n, problem)
     opt = Optimizer(problem.bounds, surrogate=name, n_init=1, seed=0)
     opt.tell(X[:n], y[:n])
+    opt.num_asked = n  # the n points stand for an initial design already asked: the next ask is model-based
     first = one_iteration(opt)
     opt.tell(X[n:], y[n:])  # one more point: same padded size bucket, new data
     steady = one_iteration(opt)

@@ -34,6 +34,9 @@ class BNNSurrogate:
             (``"learned"`` or a number; targets are standardised by the loop).
         method: the ``bayesnn.fit`` method.
         method_options: its options, e.g. ``{"num_samples": 200}``.
+        num_predictive: at most this many networks (evenly thinned draws or members) make
+            the posterior the acquisition sees; ``None`` keeps all. Each acquisition
+            evaluation runs every network, so on a CPU the 500 HMC draws cost more than the fit.
     """
 
     hidden: tuple[int, ...] = (128, 128, 128)
@@ -43,6 +46,7 @@ class BNNSurrogate:
     noise: float | str = 0.1
     method: str = "hmc"
     method_options: Mapping = dataclasses.field(default_factory=dict)
+    num_predictive: int | None = 100
 
     def __post_init__(self):
         if self.method not in bayesnn.METHODS:
@@ -52,11 +56,19 @@ class BNNSurrogate:
         net = bayesnn.MLP(tuple(self.hidden), self.activation, self.parameterization)  # checks the network options
         object.__setattr__(self, "_bnn", bayesnn.BNN(net, prior_scale=self.prior_scale, noise=self.noise))
         bayesnn.fit_options(self.method, dict(self.method_options))  # unknown options fail here, not mid-run
+        if self.num_predictive is not None and not (isinstance(self.num_predictive, int) and self.num_predictive >= 1):
+            raise ValueError(f"num_predictive must be a positive integer or None, got {self.num_predictive!r}")
 
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None):
         """Condition on ``X: [n, d]`` (unit cube), ``y: [n]`` (standardised); ``mask: [n]`` marks real rows."""
         X, y, mask = as_training_data(X, y, mask)
-        return bayesnn.fit(key, self._bnn, X, y, method=self.method, mask=mask, **dict(self.method_options))
+        posterior = bayesnn.fit(key, self._bnn, X, y, method=self.method, mask=mask, **dict(self.method_options))
+        if isinstance(posterior, bayesnn.SampledBNNPosterior) and self.num_predictive is not None:
+            step = -(-posterior.num_draws // self.num_predictive)  # ceil: keep at most num_predictive
+            if step > 1:
+                thinned = jax.tree.map(lambda v: v[::step], posterior.values)
+                posterior = dataclasses.replace(posterior, values=thinned, num_chains=1)
+        return posterior
 
 
 def _registered(name: str, method: str, doc: str):
