@@ -11,5 +11,19 @@ from .fit import resolve_options as fit_options
 from .laplace import LinearizedBNNPosterior
 from .mlp import MLP
 from .posterior import SampledBNNPosterior
+from .width import WidthBNN, padded_bnn, unit_birth_death, unit_birth_death_move
 
-__all__ = ["BNN", "DEFAULTS", "LinearizedBNNPosterior", "METHODS", "MLP", "SampledBNNPosterior", "fit", "fit_options"]
+__all__ = [
+    "BNN",
+    "DEFAULTS",
+    "LinearizedBNNPosterior",
+    "METHODS",
+    "MLP",
+    "SampledBNNPosterior",
+    "WidthBNN",
+    "fit",
+    "fit_options",
+    "padded_bnn",
+    "unit_birth_death",
+    "unit_birth_death_move",
+]
