@@ -7,6 +7,7 @@ traceable: ``bayesnn`` calls it inside its own ``jax.jit`` with the data as argu
 """
 
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -42,3 +43,13 @@ def maximize_log_density(
     final = log_density(z)
     better = jnp.isfinite(final) & (final > best_value)
     return jnp.where(better, z, best_z), jnp.where(better, final, best_value)
+
+
+def map_starts(key: jax.Array, program, num_chains: int, pretrain_steps: int, learning_rate: float) -> jax.Array:
+    """Chain starts ``[num_chains, dim]``: prior draws, each then trained by ``pretrain_steps``
+    Adam steps on the program's log density (none: the prior draws themselves)."""
+    z0 = program.sample_prior(key, num_chains)
+    if not pretrain_steps:
+        return z0
+    pretrain = partial(maximize_log_density, program.log_density, num_steps=pretrain_steps, learning_rate=learning_rate)
+    return jax.vmap(lambda z: pretrain(z)[0])(z0)

@@ -21,7 +21,7 @@ from inference.mcmc import sample_chains
 from inference.progress import progress_callback
 
 from .bnn import BNN
-from .map import maximize_log_density
+from .map import map_starts
 
 
 def _kernel(method: str, options: dict):
@@ -42,15 +42,7 @@ def _fit(key, x, y, mask, *, bnn: BNN, method: str, config: tuple, report=None):
     program = Program(bnn.model, x, y, mask)
     num_chains = options["num_chains"]
     k_init, k_chains = jax.random.split(key)
-    z0 = program.sample_prior(k_init, num_chains)
-    if options["pretrain_steps"]:
-        pretrain = partial(
-            maximize_log_density,
-            program.log_density,
-            num_steps=options["pretrain_steps"],
-            learning_rate=options["learning_rate"],
-        )
-        z0, _ = jax.vmap(pretrain)(z0)
+    z0 = map_starts(k_init, program, num_chains, options["pretrain_steps"], options["learning_rate"])
     positions, stats, tuned = sample_chains(
         jax.random.split(k_chains, num_chains),
         z0,

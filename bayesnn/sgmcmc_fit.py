@@ -22,7 +22,7 @@ from inference import Program, kernels, minibatch_log_density
 from inference.sgmcmc import run_sgmcmc
 
 from .bnn import BNN
-from .map import maximize_log_density
+from .map import map_starts
 
 
 def _kernel(method: str, options: dict):
@@ -44,15 +44,7 @@ def _fit(key, x, y, mask, *, bnn: BNN, method: str, config: tuple):
     )
     num_chains = options["num_chains"]
     k_init, k_chains = jax.random.split(key)
-    z0 = program.sample_prior(k_init, num_chains)
-    if options["pretrain_steps"]:
-        pretrain = partial(
-            maximize_log_density,
-            program.log_density,
-            num_steps=options["pretrain_steps"],
-            learning_rate=options["learning_rate"],
-        )
-        z0, _ = jax.vmap(pretrain)(z0)
+    z0 = map_starts(k_init, program, num_chains, options["pretrain_steps"], options["learning_rate"])
 
     def chain(key, z):
         result = run_sgmcmc(
