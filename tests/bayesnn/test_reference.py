@@ -43,7 +43,7 @@ def reference():
     mcmc = numpyro.infer.MCMC(
         numpyro.infer.NUTS(BNN.model),
         num_warmup=1000,
-        num_samples=4000,
+        num_samples=2000,
         num_chains=4,
         chain_method="vectorized",
         progress_bar=False,
