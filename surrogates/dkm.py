@@ -1,4 +1,4 @@
-"""Deep kernel machine surrogate, exact version (registered as ``"dkm"``; DESIGN.md §7).
+"""Deep kernel machine surrogate, exact and inducing-point (registered as ``"dkm"``; DESIGN.md §7).
 
 Yang, Robeyns, Milsom, Anson, Schoots & Aitchison, "A theory of representation
 learning gives a deep generalisation of kernel methods" (ICML 2023). The infinitely
@@ -20,9 +20,12 @@ layers, so the objective's curvature is ≈ ν I in every layer: L-BFGS then con
 for ν = 1 and ν = 10⁸ alike, where a raw ``V`` would be ill conditioned by ``K``.
 
 Prediction (Yang et al. §4, the Gaussian conditional of the features): layer by
-layer, with ``K = K(G_{ℓ−1})`` on train (i) and test (t) points and ``W = K_ti chol(K_ii)⁻ᵀ``,
-``G_ti = W A (chol(K_ii) A)ᵀ`` (= K_ti K_ii⁻¹ G_ii) and
-``G_tt = K_tt − W Wᵀ + (W A)(W A)ᵀ``; then the GP conditional on ``G_L``.
+layer, ``G_ti = K_ti K_ii⁻¹ G_ii`` and ``G_tt = K_tt − K_ti K_ii⁻¹ K_it + K_ti K_ii⁻¹ G_ii K_ii⁻¹ K_it``
+(``dkm_grams.conditional_features``); then the GP conditional on ``G_L``.
+
+The exact DKM costs O(n³) per step and O(n²) parameters per layer. With ``num_inducing``
+the Grams are learned on M inducing inputs only and the training points, too, follow the
+conditional above: O(n M²) per step (``dkm_sparse``; Yang et al.'s sparse DKM).
 """
 
 import dataclasses
@@ -31,39 +34,32 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .dkm_grams import condition_layer, conditional_maps, gram_chain, last_layer_prior
+from .dkm_sparse import SparseDKMPosterior, farthest_point_subset, inducing_mask, titsias_bound
 from .kernel_gp import KernelGP
-from .kernels import input_layer, layer_map
 from .linalg import gaussian_quad_logdet, jittered_cholesky
 from .optim import lbfgs_minimize
 from .registry import register
 
-
-def _masked(K: jax.Array, mask: jax.Array) -> jax.Array:
-    """``K: [n, n]`` on real rows; padded rows and columns become those of the identity."""
-    m = mask.astype(K.dtype)
-    return K * m[:, None] * m[None, :] + jnp.diag(1.0 - m)
-
-
-def _lower(raw: dict, mask: jax.Array) -> jax.Array:
-    """``A: [n, n]`` lower-triangular with diagonal ``exp(log_diag)``; no real–padded entries.
-
-    Zeroing the real–padded entries keeps ``G`` block diagonal, so padding rows neither
-    feed the real block nor contribute to the KL (their block stays at its optimum, I).
-    """
-    same = mask[:, None] == mask[None, :]
-    return jnp.where(same, jnp.tril(raw["strict"], -1), 0.0) + jnp.diag(jnp.exp(raw["log_diag"]))
+# ``num_inducing="auto"``: exact up to this many (padded) training rows. Beyond it the exact
+# DKM's O(n³) steps and n² parameters per layer no longer fit a BO iteration on a CPU.
+AUTO_MAX_EXACT = 2000
+# ``num_inducing="auto"`` above ``AUTO_MAX_EXACT`` rows: the benchmark's 128 inducing points
+# fit n = 10,000 in well under a minute on 2 CPU cores (benchmarks/dkm_sparse_scale.py).
+AUTO_NUM_INDUCING = 128
 
 
 class DKMPosterior(eqx.Module):
-    """Fitted DKM. ``X: [n, d]``, ``mask: [n]``, per layer ``chol_K: [L, n, n]`` (of ``K(G_{ℓ−1})``),
-    ``A: [L, n, n]``, ``diag_G: [L + 1, n]`` (the train Gram diagonals ``G_0 … G_L``), then the
-    output GP's ``L_out: [n, n] = chol(G_L + σ²I)`` and ``alpha: [n]``.
+    """Fitted DKM. ``X: [n, d]``, ``mask: [n]``, per layer ``P``, ``E``, ``F: [L, n, n]``
+    (``dkm_grams.conditional_maps``), ``diag_G: [L + 1, n]`` (the train Gram diagonals
+    ``G_0 … G_L``), then the output GP's ``L_out: [n, n] = chol(G_L + σ²I)`` and ``alpha: [n]``.
     """
 
     X: jax.Array
     mask: jax.Array
-    chol_K: jax.Array
-    A: jax.Array
+    P: jax.Array
+    E: jax.Array
+    F: jax.Array
     diag_G: jax.Array
     L_out: jax.Array
     alpha: jax.Array
@@ -72,33 +68,24 @@ class DKMPosterior(eqx.Module):
     noise: jax.Array
     activation: str = eqx.field(static=True)
 
-    def _test_grams(self, Xq: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """``G_L`` between test and train ``[m, n]`` and among test points ``[m, m]``."""
-        wv, bv, m = self.weight_var, self.bias_var, self.mask.astype(Xq.dtype)
-        g_ti, d_t, _ = input_layer(Xq, self.X, wv, bv)
-        g_tt, _, _ = input_layer(Xq, Xq, wv, bv)
-        for layer in range(self.A.shape[0]):
-            d_i = self.diag_G[layer]
-            K_ti = layer_map(g_ti, d_t, d_i, wv, bv, self.activation)[0] * m[None, :]
-            K_tt = layer_map(g_tt, d_t, d_t, wv, bv, self.activation)[0]
-            W = jax.scipy.linalg.solve_triangular(self.chol_K[layer], K_ti.T, lower=True).T
-            WA = W @ self.A[layer]
-            g_ti = WA @ (self.chol_K[layer] @ self.A[layer]).T
-            g_tt = K_tt - W @ W.T + WA @ WA.T
-            d_t = jnp.diag(g_tt)
-        return g_ti, 0.5 * (g_tt + g_tt.T)
+    def _test_grams(self, Xq: jax.Array, full: bool) -> tuple[jax.Array, jax.Array]:
+        """``G_L`` between test and train ``[m, n]`` and among test points (``[m, m]``, or ``[m]`` if not ``full``)."""
+        maps, variances = (self.P, self.E, self.F), (self.weight_var, self.bias_var)
+        K_ti, K_tt = last_layer_prior(Xq, self.X, self.mask, maps, self.diag_G, *variances, self.activation, full=full)
+        return condition_layer(K_ti, K_tt, self.P[-1], self.E[-1], self.F[-1], full=full)
 
     def covariance(self, Xq: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Mean ``[m]`` and joint posterior covariance ``[m, m]`` of f at ``Xq: [m, d]``."""
-        g_ti, g_tt = self._test_grams(Xq)
+        g_ti, g_tt = self._test_grams(Xq, full=True)
         v = jax.scipy.linalg.solve_triangular(self.L_out, g_ti.T, lower=True)
         cov = g_tt - v.T @ v
         return g_ti @ self.alpha, 0.5 * (cov + cov.T)
 
     def predict(self, Xq: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Mean and variance of latent f at ``Xq: [m, d]``."""
-        mean, cov = self.covariance(Xq)
-        return mean, jnp.maximum(jnp.diag(cov), 1e-12)
+        g_ti, g_tt = self._test_grams(Xq, full=False)
+        v = jax.scipy.linalg.solve_triangular(self.L_out, g_ti.T, lower=True)
+        return g_ti @ self.alpha, jnp.maximum(g_tt - jnp.sum(v**2, axis=0), 1e-12)
 
     def sample(self, key: jax.Array, Xq: jax.Array, num_samples: int) -> jax.Array:
         """Joint draws of f at ``Xq: [m, d]``: ``[num_samples, m]``, reparameterised by ``key``."""
@@ -110,16 +97,24 @@ class DKMPosterior(eqx.Module):
 @register("dkm")
 @dataclasses.dataclass(frozen=True)
 class DKM(KernelGP):
-    """Exact deep kernel machine; ``KernelGP``'s options (``depth`` = number of learned Grams) plus:
+    """Deep kernel machine; ``KernelGP``'s options (``depth`` = number of learned Grams) plus:
 
     Args:
         nu: the KL weight ν_ℓ, one float for every layer or a tuple of ``depth`` floats;
             ν → ∞ gives the NNGP.
         max_steps: L-BFGS iterations (Grams, and the variances and noise if ``learn``).
+        num_inducing: ``None`` for the exact DKM; an int M for the inducing-point DKM with
+            ``min(M, n)`` inducing inputs; ``"auto"`` (default) for exact up to
+            ``AUTO_MAX_EXACT`` training rows (padding included) and ``AUTO_NUM_INDUCING``
+            inducing points above.
+        learn_inducing: learn the inducing inputs (True) or keep their initial pick, a
+            farthest-point subset of the training inputs (``dkm_sparse.farthest_point_subset``).
     """
 
     nu: float | tuple[float, ...] = 1.0
     max_steps: int = 200
+    num_inducing: int | str | None = "auto"
+    learn_inducing: bool = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -128,64 +123,99 @@ class DKM(KernelGP):
             raise ValueError(f"nu must be positive, a float or a tuple of depth={self.depth} floats; got {self.nu!r}")
         if self.depth < 1:
             raise ValueError(f"depth must be at least 1 for a DKM, got {self.depth}")
+        M = self.num_inducing
+        if isinstance(M, str):
+            if M != "auto":
+                raise ValueError(f"num_inducing must be None, 'auto' or a positive int; got {M!r}")
+        elif M is not None:
+            if isinstance(M, bool) or not isinstance(M, int):
+                raise TypeError(f"num_inducing must be None, 'auto' or a positive int; got {type(M).__name__} {M!r}")
+            if M < 1:
+                raise ValueError(f"num_inducing must be None, 'auto' or a positive int; got {M!r}")
+        if not isinstance(self.learn_inducing, bool):
+            raise TypeError(f"learn_inducing must be a bool, got {self.learn_inducing!r}")
+        if isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int) or self.max_steps < 1:
+            raise ValueError(f"max_steps must be a positive int, got {self.max_steps!r}")
 
     def _nus(self) -> tuple[float, ...]:
         return self.nu if isinstance(self.nu, tuple) else (self.nu,) * self.depth
+
+    def inducing_count(self, n: int) -> int | None:
+        """Number of inducing points for ``n`` (padded) training rows, or ``None`` for the exact DKM."""
+        if self.num_inducing == "auto":
+            return AUTO_NUM_INDUCING if n > AUTO_MAX_EXACT else None
+        return None if self.num_inducing is None else min(self.num_inducing, n)
 
     def init_grams(self, n: int) -> list[dict]:
         """``A_ℓ = I`` for every layer: ``G_ℓ`` starts at ``K(G_{ℓ−1})``, the NNGP."""
         return [{"strict": jnp.zeros((n, n)), "log_diag": jnp.zeros(n)} for _ in range(self.depth)]
 
-    def _train_grams(self, hyper: dict, grams: list[dict], X, mask):
-        """Propagate the train Grams; returns per layer ``chol_K``, ``A``, the diagonals, ``G_L`` and the KL terms."""
-        wv, bv = jnp.exp(hyper["log_weight_var"]), jnp.exp(hyper["log_bias_var"])
-        G = _masked(input_layer(X, X, wv, bv)[0], mask)
-        chols, As, diags, kls = [], [], [jnp.diag(G)], []
-        for raw in grams:
-            d = jnp.diag(G)
-            K = _masked(layer_map(G, d, d, wv, bv, self.activation)[0], mask)
-            L = jittered_cholesky(K)
-            A = _lower(raw, mask)
-            LA = L @ A
-            # Masking fixes the padded block at I, so the likelihood's log-det never pulls on it.
-            G = _masked(LA @ LA.T, mask)
-            # KL(N(0, L A Aᵀ Lᵀ) ‖ N(0, L Lᵀ)) = ½[tr(A Aᵀ) − log|A Aᵀ| − n]; padded blocks add 0 at A = I.
-            kls.append(0.5 * (jnp.sum(A**2) - 2 * jnp.sum(raw["log_diag"]) - A.shape[0]))
-            chols.append(L)
-            As.append(A)
-            diags.append(jnp.diag(G))
-        return chols, As, diags, G, kls
+    def init_all(self, X, mask) -> dict:
+        """Starting point ``{"hyper", "grams"}``, plus ``"inducing": Z [M, d]`` for a sparse DKM. Traceable."""
+        M = self.inducing_count(X.shape[0])
+        if M is None:
+            return {"hyper": self.init_params(), "grams": self.init_grams(X.shape[0])}
+        Z, _ = farthest_point_subset(X, mask, M)
+        return {"hyper": self.init_params(), "grams": self.init_grams(M), "inducing": Z}
+
+    def _variances(self, hyper: dict) -> tuple[jax.Array, jax.Array]:
+        return jnp.exp(hyper["log_weight_var"]), jnp.exp(hyper["log_bias_var"])
+
+    def _kl_penalty(self, kls: list) -> jax.Array:
+        return sum(nu * kl for nu, kl in zip(self._nus(), kls, strict=True))
+
+    def _sparse_parts(self, params: dict, X, y, mask):
+        """A sparse DKM at ``params``: the inducing-side arrays of ``SparseDKMPosterior``, the KL terms
+        and ``titsias_bound``'s ``(bound, L_B, c)``."""
+        wv, bv = self._variances(params["hyper"])
+        Z = params["inducing"]
+        zmask = inducing_mask(mask, Z.shape[0])
+        chols, As, diags, _, kls = gram_chain(Z, zmask, params["grams"], wv, bv, self.activation)
+        maps = conditional_maps(jnp.stack(chols), jnp.stack(As))
+        diag_G = jnp.stack(diags)
+        K_ti, K_tt = last_layer_prior(X, Z, zmask, maps, diag_G, wv, bv, self.activation, full=False)
+        noise = self.noise_var(params["hyper"])
+        bound = titsias_bound(K_ti, K_tt, jnp.where(mask, y, 0.0), noise, mask, maps[0][-1], As[-1])
+        return (Z, zmask, *maps, diag_G, As[-1]), kls, bound
 
     def objective(self, params: dict, X, y, mask) -> jax.Array:
-        """The DKM objective ``log N(y; 0, G_L + σ²I) − Σ ν_ℓ KL_ℓ`` (the quantity maximised)."""
-        *_, G, kls = self._train_grams(params["hyper"], params["grams"], X, mask)
+        """The DKM objective, the quantity maximised: ``log N(y; 0, G_L + σ²I) − Σ ν_ℓ KL_ℓ`` (exact)
+        or, when ``params`` has ``"inducing"``, Titsias's bound in place of the log-likelihood (``dkm_sparse``).
+        """
+        if "inducing" in params:
+            _, kls, (bound, _, _) = self._sparse_parts(params, X, y, mask)
+            return bound - self._kl_penalty(kls)
+        wv, bv = self._variances(params["hyper"])
+        *_, G, kls = gram_chain(X, mask, params["grams"], wv, bv, self.activation)
         noise = self.noise_var(params["hyper"])
         m = mask.astype(X.dtype)
         n = jnp.sum(mask)
         resid = jnp.where(mask, y, 0.0)
         log_lik = -gaussian_quad_logdet(G + jnp.diag(m * noise), resid) - 0.5 * n * jnp.log(2 * jnp.pi)
-        return log_lik - sum(nu * kl for nu, kl in zip(self._nus(), kls, strict=True))
+        return log_lik - self._kl_penalty(kls)
 
     def loss(self, params: dict, X, y, mask) -> jax.Array:
         return -self.objective(params, X, y, mask) / jnp.sum(mask)
 
     def fit_params(self, X, y, mask) -> dict:
-        """The optimised ``{"hyper": ..., "grams": [...]}``; only the Grams move unless ``learn``. Traceable."""
-        hyper, grams = self.init_params(), self.init_grams(X.shape[0])
-        if self.learn:
-            params = {"hyper": hyper, "grams": grams}
-            return lbfgs_minimize(lambda p: self.loss(p, X, y, mask), params, max_steps=self.max_steps)
-        loss = lambda g: self.loss({"hyper": hyper, "grams": g}, X, y, mask)  # noqa: E731
-        return {"hyper": hyper, "grams": lbfgs_minimize(loss, grams, max_steps=self.max_steps)}
+        """The optimised parameters (``init_all``'s keys); only the Grams move unless ``learn`` /
+        ``learn_inducing`` free the variances and noise / the inducing inputs. Traceable."""
+        params = self.init_all(X, mask)
+        free = ["grams"] + ["hyper"] * self.learn + ["inducing"] * ("inducing" in params and self.learn_inducing)
+        fixed = {k: v for k, v in params.items() if k not in free}
+        loss = lambda p: self.loss({**fixed, **p}, X, y, mask)  # noqa: E731
+        return {**fixed, **lbfgs_minimize(loss, {k: params[k] for k in free}, max_steps=self.max_steps)}
 
-    def condition(self, params: dict, X, y, mask) -> DKMPosterior:
+    def condition(self, params: dict, X, y, mask) -> DKMPosterior | SparseDKMPosterior:
         hyper = params["hyper"]
-        chols, As, diags, G, _ = self._train_grams(hyper, params["grams"], X, mask)
+        wv, bv = self._variances(hyper)
         noise = self.noise_var(hyper)
+        if "inducing" in params:
+            grams, _, (_, L_B, c) = self._sparse_parts(params, X, y, mask)
+            return SparseDKMPosterior(*grams, L_B, c, wv, bv, noise, self.activation)
+        chols, As, diags, G, _ = gram_chain(X, mask, params["grams"], wv, bv, self.activation)
         m = mask.astype(X.dtype)
         L_out = jittered_cholesky(G + jnp.diag(m * noise))
         alpha = jax.scipy.linalg.cho_solve((L_out, True), jnp.where(mask, y, 0.0))
-        wv, bv = jnp.exp(hyper["log_weight_var"]), jnp.exp(hyper["log_bias_var"])
-        return DKMPosterior(
-            X, mask, jnp.stack(chols), jnp.stack(As), jnp.stack(diags), L_out, alpha, wv, bv, noise, self.activation
-        )
+        maps = conditional_maps(jnp.stack(chols), jnp.stack(As))
+        return DKMPosterior(X, mask, *maps, jnp.stack(diags), L_out, alpha, wv, bv, noise, self.activation)
