@@ -26,6 +26,7 @@ DEFAULTS = {
         pretrain_steps=1000,
         learning_rate=0.01,
         adapt_mass=True,
+        initial_mass="fisher",
         chain_method=None,
     ),
     "hmc": dict(
@@ -41,6 +42,7 @@ DEFAULTS = {
         pretrain_steps=1000,
         learning_rate=0.01,
         adapt_mass=True,
+        initial_mass="fisher",
         chain_method=None,
     ),
     "sghmc": dict(
@@ -68,6 +70,8 @@ DEFAULTS = {
     "laplace": dict(subset="auto", pretrain_steps=1000, learning_rate=0.01, optimize_prior_precision=True, mean="map"),
     "ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8),
 }
+# Warmup's starting inverse mass for nuts/hmc: the Fisher + prior curvature (bayesnn.mass) or I.
+INITIAL_MASSES = ("fisher", "identity")
 METHODS = ("nuts", "hmc", "sghmc", "sgld", "ensemble", "laplace")
 _INT_OPTIONS = {"num_warmup": 0, "num_samples": 1, "num_chains": 1, "thinning": 1, "max_tree_depth": 1}
 _INT_OPTIONS |= {"pretrain_steps": 0, "num_members": 1, "train_steps": 1, "num_steps": 1, "num_burnin": 0}
@@ -119,6 +123,8 @@ def resolve_options(method: str, options: dict) -> dict:
     for name, minimum in _INT_OPTIONS.items():
         if resolved.get(name) is not None:
             resolved[name] = check_positive_int(resolved[name], name, minimum=minimum)
+    if resolved.get("initial_mass", "fisher") not in INITIAL_MASSES:
+        raise ValueError(f"initial_mass must be one of {INITIAL_MASSES}, got {resolved['initial_mass']!r}")
     if "train_fraction" in resolved:
         resolved["train_fraction"] = check_fraction(resolved["train_fraction"], "train_fraction")
     return resolved

@@ -7,7 +7,8 @@ a BNN refit at every BO iteration affordable.
 
 ``hmc`` defaults follow Li, Rudner & Wilson (ICLR 2024, the bnn-bo synthetic
 configs): one chain, 500 warmup + 500 draws, a fixed path length of 0.01 with the
-step size adapted by dual averaging, started from 1000 Adam steps of MAP training.
+step size adapted by dual averaging, started from 1000 Adam steps of MAP training,
+with warmup's mass matrix started at the Fisher curvature there (``bayesnn.mass``).
 """
 
 import time
@@ -22,6 +23,7 @@ from inference.progress import progress_callback
 
 from .bnn import BNN
 from .map import map_starts
+from .mass import fisher_inverse_mass
 
 
 def _kernel(method: str, options: dict):
@@ -43,10 +45,13 @@ def _fit(key, x, y, mask, *, bnn: BNN, method: str, config: tuple, report=None):
     num_chains = options["num_chains"]
     k_init, k_chains = jax.random.split(key)
     z0 = map_starts(k_init, program, num_chains, options["pretrain_steps"], options["learning_rate"])
+    kernel = _kernel(method, options)
+    if options["adapt_mass"] and options["initial_mass"] == "fisher":
+        kernel = kernel.tuned(inverse_mass=fisher_inverse_mass(jax.random.fold_in(k_init, 1), bnn, x, y, mask, z0))
     positions, stats, tuned = sample_chains(
         jax.random.split(k_chains, num_chains),
         z0,
-        kernel=_kernel(method, options),
+        kernel=kernel,
         logdensity_fn=program.log_density,
         num_warmup=options["num_warmup"],
         num_samples=options["num_samples"],

@@ -202,7 +202,11 @@ def _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt
         state = kernel.init(position, logdensity_fn)
         start = kernel
         if tunable and adapt_mass:
-            start = kernel.tuned(inverse_mass=jnp.ones_like(kernel.flat_position(state.position)))
+            # Warmup starts from the kernel's own inverse mass when it has one (a curvature
+            # estimate, e.g. bayesnn's Fisher diagonal), else from the identity.
+            q = kernel.flat_position(state.position)
+            given = getattr(kernel, "inverse_mass", None)
+            start = kernel.tuned(inverse_mass=jnp.ones_like(q) if given is None else jnp.broadcast_to(given, q.shape))
         # The step info lives in the loop carry (to report the last step of each draw);
         # its structure comes from an abstract evaluation, which compiles nothing.
         example = jax.eval_shape(lambda k, s: start.step(k, s, logdensity_fn)[1], k_example, state)
@@ -277,7 +281,8 @@ def mcmc(
         kernel: ``"nuts"`` (default), ``"hmc"``, ``"mala"``, ``"rwmh"`` or a kernel object
             (``inference.kernels``: including ``cycle``, ``mixture`` and ``mhg``).
         num_warmup: adaptation steps (discarded). Step size by dual averaging towards
-            the kernel's ``target_accept``; diagonal inverse mass in Stan's windows.
+            the kernel's ``target_accept``; diagonal inverse mass in Stan's windows,
+            starting from the kernel's ``inverse_mass`` if it has one (else the identity).
             Kernels without a step size (``mhg``, combinators) just run.
         num_samples: draws kept per chain (after ``thinning``).
         num_chains: independent chains along the leading axis.
