@@ -9,16 +9,10 @@ Importing this package turns on JAX's float64 mode (``jax_enable_x64``): Gram
 matrices of near-duplicate points, and the log-space acquisition values built on
 them, lose their meaning in float32. This is the one global setting modbayes
 makes (DESIGN.md §6); arrays you create yourself keep the dtype you give them.
-(Importing ``inference``, as this does, also adds ``--xla_cpu_multi_thread_eigen=false``
-to ``XLA_FLAGS`` unless you set it: a workaround for a deadlock of XLA's CPU runtime,
-see ``inference.xla_cpu``.)
 """
 
 import jax
 
-from inference.xla_cpu import avoid_intra_op_deadlock
-
-avoid_intra_op_deadlock()
 jax.config.update("jax_enable_x64", True)
 
 from .bnn import BNNSurrogate  # noqa: E402
