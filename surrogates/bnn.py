@@ -34,6 +34,10 @@ class BNNSurrogate:
             (``"learned"`` or a number; targets are standardised by the loop).
         method: the ``bayesnn.fit`` method.
         method_options: its options, e.g. ``{"num_samples": 200}``.
+        compute_dtype: the networks' forward pass (``bayesnn.MLP``): ``"float32"`` (default) is
+            1.7–2× faster per gradient on a CPU than float64, with ~1e-7 relative error in the
+            outputs; the positions, the sampler's arithmetic and the acquisition stay float64.
+            ``None`` computes in float64.
         num_predictive: at most this many networks (evenly thinned draws or members) make
             the posterior the acquisition sees; ``None`` keeps all. Each acquisition
             evaluation runs every network, so on a CPU the 500 HMC draws cost more than the fit.
@@ -47,13 +51,15 @@ class BNNSurrogate:
     method: str = "hmc"
     method_options: Mapping = dataclasses.field(default_factory=dict)
     num_predictive: int | None = 100
+    compute_dtype: str | None = "float32"
 
     def __post_init__(self):
         if self.method not in bayesnn.METHODS:
             raise ValueError(f"method must be one of {bayesnn.METHODS}, got {self.method!r}")
         if not isinstance(self.method_options, Mapping):
             raise TypeError(f"method_options must be a dict, got {type(self.method_options).__name__}")
-        net = bayesnn.MLP(tuple(self.hidden), self.activation, self.parameterization)  # checks the network options
+        # The MLP checks the network options.
+        net = bayesnn.MLP(tuple(self.hidden), self.activation, self.parameterization, self.compute_dtype)
         object.__setattr__(self, "_bnn", bayesnn.BNN(net, prior_scale=self.prior_scale, noise=self.noise))
         bayesnn.fit_options(self.method, dict(self.method_options))  # unknown options fail here, not mid-run
         if self.num_predictive is not None and not (isinstance(self.num_predictive, int) and self.num_predictive >= 1):

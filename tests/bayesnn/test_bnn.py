@@ -51,6 +51,25 @@ def test_standard_and_ntk_parameterizations_compute_the_same_function():
     np.testing.assert_allclose(mup.apply(stored_mup, x, sigma), standard.apply(params, x, sigma), rtol=1e-12)
 
 
+def test_float32_compute_returns_the_float64_function_in_float64():
+    # Single-precision products: relative error ~ a few float32 ulps (6e-8) times the depth's
+    # growth; 1e-5 of the output scale bounds it with margin. Gradients flow through the casts.
+    x = jax.random.normal(jax.random.PRNGKey(1), (9, 3), dtype=jnp.float64)
+    exact = bayesnn.MLP((16, 16), "tanh")
+    single = bayesnn.MLP((16, 16), "tanh", compute_dtype="float32")
+    params = exact.init(jax.random.PRNGKey(2), 3, 1)
+    params = jax.tree.map(lambda v: v.astype(jnp.float64), params)
+    want, got = exact.apply(params, x), single.apply(params, x)
+    assert got.dtype == jnp.float64
+    np.testing.assert_allclose(got, want, atol=1e-5 * float(jnp.max(jnp.abs(want))))
+    loss = lambda net: jax.grad(lambda p: jnp.sum(net.apply(p, x) ** 2))(params)  # noqa: E731
+    for g, w in zip(jax.tree.leaves(loss(single)), jax.tree.leaves(loss(exact)), strict=True):
+        assert g.dtype == jnp.float64
+        np.testing.assert_allclose(g, w, atol=1e-4 * float(jnp.max(jnp.abs(w))))
+    with pytest.raises(ValueError, match="compute_dtype"):
+        bayesnn.MLP((4,), compute_dtype="float16")
+
+
 def test_bnn_is_a_program_with_one_site_per_layer():
     bnn = bayesnn.BNN(bayesnn.MLP((5, 4)), noise="learned", hierarchical=True)
     x, y = jnp.zeros((6, 2)), jnp.zeros(6)
