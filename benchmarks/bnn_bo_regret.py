@@ -11,14 +11,12 @@ quartiles of the final simple regret and the median seconds per batch; writes
 """
 
 import argparse
-import datetime
 import json
-import os
 import pathlib
-import platform
 import time
 
 import numpy as np
+from machine import machine_info
 
 from surrogates.bo import minimize, problems
 
@@ -48,19 +46,6 @@ def run(problem, surrogate: str, seed: int, batches: int) -> dict:
     }
 
 
-def machine_info() -> dict:
-    import jax
-
-    return {
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "jax": jax.__version__,
-        "devices": [str(d) for d in jax.devices()],
-        "load_average_start": os.getloadavg(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    }
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--problems", default="branin,hartmann6,ackley10")
@@ -71,9 +56,10 @@ def main():
     args = parser.parse_args()
     lo, hi = (int(s) for s in args.seeds.split("-"))
     seeds = list(range(lo, hi + 1))
+    start = machine_info()
     results = {
         "config": vars(args) | {"seeds": seeds, "n_init": 10, "batch_size": 10},
-        "machine": machine_info(),
+        "machine": start,
         "problems": {},
     }
     for name in args.problems.split(","):
@@ -91,7 +77,7 @@ def main():
                 "runs": runs,
             }
             print(f"{name:10s} {surrogate:10s} regret {med:.4g} [{q1:.4g}, {q3:.4g}]", flush=True)
-            results["machine"]["load_average_now"] = os.getloadavg()
+            results["machine"] = machine_info(start)
             pathlib.Path(args.out).write_text(json.dumps(results, indent=1))
     plot(results, pathlib.Path(args.out).with_suffix(".png"))
 

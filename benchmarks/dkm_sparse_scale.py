@@ -16,16 +16,15 @@ recomputing the fitted parameters for it costs one more, untimed, run.
     python benchmarks/dkm_sparse_scale.py     # writes benchmarks/results/dkm_sparse_scale.json
 """
 
-import datetime
 import json
 import os
 import pathlib
-import platform
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from machine import machine_info
 
 import surrogates
 from surrogates.kernel_gp import _fit  # the jitted fit program every kernel surrogate runs
@@ -69,7 +68,7 @@ def timed_fit(model, X, y) -> tuple[object, dict]:
 def main():
     out = pathlib.Path(__file__).parent / "results" / "dkm_sparse_scale.json"
     model = surrogates.get("dkm", num_inducing=NUM_INDUCING)
-    load_start = os.getloadavg()
+    start = machine_info()
 
     X, y, Xt, ft, yt = data(0)
     Xj, yj, mask = jnp.asarray(X), jnp.asarray(y), jnp.ones(N, bool)
@@ -100,15 +99,7 @@ def main():
     print("NNGP GP on subset", nngp, flush=True)
 
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "jax": jax.__version__,
-            "devices": [str(d) for d in jax.devices()],
-            "load_average_start": load_start,
-            "load_average_end": os.getloadavg(),
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
+        "machine": machine_info(start),
         "config": {
             "n": N,
             "d": D,

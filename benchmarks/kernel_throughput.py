@@ -21,11 +21,8 @@ n² · 8 B = 122 MiB.
     python benchmarks/kernel_throughput.py     # writes benchmarks/results/kernel_throughput.json
 """
 
-import datetime
 import json
-import os
 import pathlib
-import platform
 import resource
 import statistics
 import subprocess
@@ -34,6 +31,7 @@ import threading
 import time
 
 import numpy as np
+from machine import machine_info
 
 N, D, DEPTH, WEIGHT_VAR, BIAS_VAR, ACOS_EPS = 4_000, 100, 3, 10.0, 1.3, 1e-15
 REPEATS = 3
@@ -123,12 +121,11 @@ def seconds(gram, X) -> tuple[dict, object]:
 
 
 def main():
-    import jax
     import torch
 
     out = pathlib.Path(__file__).parent / "results" / "kernel_throughput.json"
     X = inputs()
-    load_start = os.getloadavg()
+    start = machine_info()
     jax_gram, jax_convert = jax_gram_fn()
     torch_gram, torch_convert = torch_gram_fn()
     jax_t, K_jax = seconds(jax_gram, jax_convert(X))
@@ -147,17 +144,12 @@ def main():
     memory = {"jax": peak_memory("jax"), "botorch": peak_memory("torch")}
     print("memory", memory, flush=True)
     results = {
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "jax": jax.__version__,
-            "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "botorch": __import__("botorch").__version__,
-            "load_average_start": load_start,
-            "load_average_end": os.getloadavg(),
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        },
+        "machine": machine_info(
+            start,
+            torch=torch.__version__,
+            torch_threads=torch.get_num_threads(),
+            botorch=__import__("botorch").__version__,
+        ),
         "config": {
             "n": N,
             "d": D,
