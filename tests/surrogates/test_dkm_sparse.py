@@ -68,6 +68,7 @@ def exact_posterior(data):
     return EXACT.fit(jax.random.PRNGKey(0), X, y)
 
 
+@pytest.mark.slow  # 26 s + a 13 s exact fit; CI keeps the objective-level identity below
 def test_all_points_as_inducing_points_is_the_exact_fit(data, exact_posterior):
     # Same objective, same start, same L-BFGS: the fits differ by rounding only, amplified over 30
     # steps; 1e-6 as in test_dkm's padding test. The joint covariance checks the m × m path too.
