@@ -4,8 +4,10 @@
 inverse-gamma prior the posterior is the closed-form Student-t process
 (``student_t.py``); for others, e.g. a half-Cauchy prior on the scale ``τ = √s``
 (Gelman, "Prior distributions for variance parameters in hierarchical models",
-2006), we draw ``s_k ~ p(s)`` and weight them by the likelihood (the prior is the
-proposal):
+2006), a Burr XII prior on τ (Lee et al., "Scale mixtures of neural network Gaussian
+processes", ICLR 2022, whose heavy-tailed limits motivate this surrogate) or any positive
+NumPyro distribution on s, we draw ``s_k ~ p(s)`` and weight them by the likelihood (the
+prior is the proposal):
 
     log w_k = −½ yᵀ(K + σ²I)⁻¹y / s_k − (n/2) log s_k + const.
 
@@ -13,22 +15,27 @@ Because ``s`` scales the noise too, the posterior mean of f does not depend on s
 and the posterior is a mixture of GPs with covariance ``s_k C`` (``C`` the GP's):
 ``predict`` returns ``E_w[s] · diag C``; ``sample`` draws ``s_k`` by weight, then the
 GP. The effective sample size ``1/Σ w_k²`` is kept on the posterior (``ess``) so a
-caller can see when the prior is a poor proposal (a long-tailed data scale).
+caller can see when the prior is a poor proposal (a long-tailed data scale), and
+``fit`` warns when it falls below ``MIN_ESS``.
 
 Kernel variances and noise are the given ones, or (``learn``) the GP's marginal-
 likelihood fit at ``s = 1``; the mixture is then over the scale alone.
 """
 
 import dataclasses
+import warnings
 
 import jax
 import jax.numpy as jnp
+from numpyro import distributions as dist
 
 from .kernel_gp import KernelGP, KernelGPPosterior
 from .linalg import jittered_cholesky
 from .threads import single_threaded_blas
 
-PRIORS = ("half_cauchy", "inverse_gamma")
+PRIORS = ("half_cauchy", "burr12", "inverse_gamma")
+# Below this many effective particles the weighted moments are dominated by a few draws.
+MIN_ESS = 100
 
 
 class ScaleMixturePosterior(KernelGPPosterior):
@@ -52,35 +59,67 @@ class ScaleMixtureGP(KernelGP):
     """NNGP scale mixture by importance sampling; ``KernelGP``'s options plus:
 
     Args:
-        prior: ``"half_cauchy"`` (on τ = √s, scale ``tau_scale``) or ``"inverse_gamma"`` (α, β on s;
-            the closed form is ``StudentT``, kept here to validate the sampler).
-        tau_scale: half-Cauchy scale of τ.
+        prior: ``"half_cauchy"`` (on τ = √s, scale ``tau_scale``), ``"burr12"`` (Burr XII on
+            τ / ``tau_scale`` with shapes ``burr_c``, ``burr_k``: density ∝ x^{c−1}(1 + x^c)^{−k−1},
+            tail index ck), ``"inverse_gamma"`` (α, β on s; the closed form is ``StudentT``, kept
+            here to validate the sampler), or a scalar NumPyro distribution on s with positive support.
+        tau_scale: scale of τ for the half-Cauchy and Burr XII priors.
         alpha, beta: inverse-gamma shape and scale of s.
+        burr_c, burr_k: Burr XII shapes.
         num_particles: prior draws.
     """
 
-    prior: str = "half_cauchy"
+    prior: str | dist.Distribution = "half_cauchy"
     tau_scale: float = 1.0
     alpha: float = 3.0
     beta: float = 3.0
+    burr_c: float = 2.0
+    burr_k: float = 1.0
     num_particles: int = 4096
 
     def __post_init__(self):
         super().__post_init__()
-        if self.prior not in PRIORS:
-            raise ValueError(f"prior must be one of {PRIORS}, got {self.prior!r}")
+        if isinstance(self.prior, dist.Distribution):
+            if self.prior.batch_shape or self.prior.event_shape:
+                raise ValueError(f"prior must be a scalar distribution on the scale s, got {self.prior}")
+            if self.prior.support is not dist.constraints.positive:
+                raise ValueError(f"prior must have positive support (a distribution on the scale s), got {self.prior}")
+        elif self.prior not in PRIORS:
+            raise ValueError(f"prior must be one of {PRIORS} or a numpyro distribution on s, got {self.prior!r}")
+        for name in ("tau_scale", "alpha", "beta", "burr_c", "burr_k"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+        if isinstance(self.num_particles, bool) or not isinstance(self.num_particles, int) or self.num_particles < 2:
+            raise ValueError(f"num_particles must be an int >= 2, got {self.num_particles!r}")
 
     def prior_draws(self, key: jax.Array) -> jax.Array:
         """``num_particles`` draws of the scale s from its prior."""
+        shape = (self.num_particles,)
+        if isinstance(self.prior, dist.Distribution):
+            return jnp.asarray(self.prior.sample(key, shape), jnp.float64)
         if self.prior == "half_cauchy":
-            return (self.tau_scale * jnp.abs(jax.random.cauchy(key, (self.num_particles,), jnp.float64))) ** 2
-        return self.beta / jax.random.gamma(key, self.alpha, (self.num_particles,), jnp.float64)
+            return (self.tau_scale * jnp.abs(jax.random.cauchy(key, shape, jnp.float64))) ** 2
+        if self.prior == "burr12":
+            # Inverse CDF: F(x) = 1 − (1 + x^c)^{−k}.
+            u = jax.random.uniform(key, shape, jnp.float64)
+            x = jnp.expm1(-jnp.log1p(-u) / self.burr_k) ** (1.0 / self.burr_c)
+            return (self.tau_scale * x) ** 2
+        return self.beta / jax.random.gamma(key, self.alpha, shape, jnp.float64)
 
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None):
         """Condition on ``X: [n, d]``, ``y: [n]`` (``mask: [n] bool`` marks real rows); ``key`` draws the particles."""
         gp = super().fit(key, X, y, mask=mask)
         with single_threaded_blas():
-            return jax.block_until_ready(_reweight(self, key, gp, jnp.asarray(y, jnp.float64)))
+            posterior = jax.block_until_ready(_reweight(self, key, gp, jnp.asarray(y, jnp.float64)))
+        if float(posterior.ess) < MIN_ESS:
+            warnings.warn(
+                f"scale-mixture importance sampling kept an effective sample size of {float(posterior.ess):.1f} "
+                f"of {self.num_particles} prior draws: the scale prior is a poor proposal for these data; "
+                "raise num_particles or use a prior closer to the data's scale",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        return posterior
 
 
 @jax.jit(static_argnums=0)

@@ -21,11 +21,13 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 from jax.scipy.special import gammaln
+from numpyro import distributions as dist
 
 from .gp import masked_gram
 from .kernel_gp import KernelGP, KernelGPPosterior
 from .linalg import gaussian_quad_logdet, jittered_cholesky
 from .registry import register
+from .scale_mixture import PRIORS, ScaleMixtureGP
 
 
 class StudentTPosterior(KernelGPPosterior):
@@ -51,7 +53,6 @@ class StudentTPosterior(KernelGPPosterior):
         return (mean[:, None] + (jittered_cholesky(cov) @ z) * jnp.sqrt(self.dof / w)[None, :]).T
 
 
-@register("student_t")
 @dataclasses.dataclass(frozen=True)
 class StudentT(KernelGP):
     """Student-t process on the NNGP kernel; ``KernelGP``'s options plus the scale prior.
@@ -101,3 +102,22 @@ class StudentT(KernelGP):
         quad = jnp.where(mask, y, 0.0) @ gp.alpha / c  # yᵀΣ⁻¹y
         scale = c * (nu + quad) / (nu + n)
         return StudentTPosterior(gp.kernel, X, mask, gp.L, gp.alpha, gp.noise, scale, nu + n)
+
+
+@register("student_t")
+def student_t(scale_prior="inverse_gamma", **options) -> StudentT | ScaleMixtureGP:
+    """``surrogates.get("student_t", scale_prior=..., **options)``: an NNGP scale mixture.
+
+    ``scale_prior="inverse_gamma"`` (default) is the closed-form Student-t process
+    (``StudentT``; options ``alpha``, ``beta``); ``"half_cauchy"``, ``"burr12"`` or a scalar
+    positive NumPyro distribution on the scale s use importance sampling with the prior as
+    proposal (``ScaleMixtureGP``, which reports its effective sample size as ``posterior.ess``).
+    """
+    if isinstance(scale_prior, str) and scale_prior == "inverse_gamma":
+        return StudentT(**options)
+    if isinstance(scale_prior, dist.Distribution):
+        if scale_prior.batch_shape or scale_prior.event_shape or scale_prior.support is not dist.constraints.positive:
+            raise ValueError(f"scale_prior must be a scalar distribution with positive support, got {scale_prior}")
+    elif not isinstance(scale_prior, str) or scale_prior not in PRIORS:
+        raise ValueError(f"scale_prior must be one of {PRIORS} or a numpyro distribution on s, got {scale_prior!r}")
+    return ScaleMixtureGP(prior=scale_prior, **options)
