@@ -23,26 +23,43 @@ from surrogates.bo import minimize, problems
 SURROGATES = ("gp", "ibnn", "bnn_hmc", "bnn_sghmc", "ensemble", "laplace")
 
 
-def run(problem, surrogate: str, seed: int, batches: int) -> dict:
+def run(problem, surrogate: str, seed: int, batches: int, n_init: int = 10, batch_size: int = 10) -> dict:
+    """One BO run: ``n_init`` Sobol points, then ``batches`` batches of ``batch_size`` (qLogEI).
+
+    The curve is the simple regret after each evaluation, or the best value found when the
+    problem's optimum is unknown (the high-dimensional draws); lower is better either way.
+    """
     start = time.perf_counter()
     res = minimize(
         problem.fun,
         problem.bounds,
         surrogate=surrogate,
-        n_init=10,
-        budget=10 + 10 * batches,
-        batch_size=10,
+        n_init=n_init,
+        budget=n_init + batch_size * batches,
+        batch_size=batch_size,
         seed=seed,
         progress=False,
     )
     y = np.asarray(res.y, float)
-    curve = np.minimum.accumulate(y) - problem.optimum
-    model_seconds = [h["seconds"] for h in res.history if h["evaluations"] > 10]  # one entry per batch
+    curve = np.minimum.accumulate(y) - (0.0 if problem.optimum is None else problem.optimum)
+    model_seconds = [h["seconds"] for h in res.history if h["evaluations"] > n_init]  # one entry per batch
     return {
         "final_regret": float(curve[-1]),
         "curve": curve.tolist(),
         "median_seconds_per_batch": float(np.median(model_seconds)) if model_seconds else 0.0,
         "wall_seconds": time.perf_counter() - start,
+    }
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Median and quartiles of the final regrets and the median seconds per batch over seeds."""
+    q1, med, q3 = np.percentile([r["final_regret"] for r in runs], [25, 50, 75])
+    return {
+        "final_regret_median": float(med),
+        "final_regret_q1": float(q1),
+        "final_regret_q3": float(q3),
+        "median_seconds_per_batch": float(np.median([r["median_seconds_per_batch"] for r in runs])),
+        "runs": runs,
     }
 
 
@@ -67,22 +84,19 @@ def main():
         table = results["problems"][name] = {}
         for surrogate in args.surrogates.split(","):
             runs = [run(problem, surrogate, seed, args.batches) for seed in seeds]
-            finals = [r["final_regret"] for r in runs]
-            q1, med, q3 = np.percentile(finals, [25, 50, 75])
-            table[surrogate] = {
-                "final_regret_median": float(med),
-                "final_regret_q1": float(q1),
-                "final_regret_q3": float(q3),
-                "median_seconds_per_batch": float(np.median([r["median_seconds_per_batch"] for r in runs])),
-                "runs": runs,
-            }
+            table[surrogate] = row = summarise(runs)
+            med, q1, q3 = row["final_regret_median"], row["final_regret_q1"], row["final_regret_q3"]
             print(f"{name:10s} {surrogate:10s} regret {med:.4g} [{q1:.4g}, {q3:.4g}]", flush=True)
             results["machine"] = machine_info(start)
             pathlib.Path(args.out).write_text(json.dumps(results, indent=1))
     plot(results, pathlib.Path(args.out).with_suffix(".png"))
 
 
-def plot(results: dict, path: pathlib.Path) -> None:
+def plot(results: dict, path: pathlib.Path, ylabels: dict | None = None) -> None:
+    """Median and quartile band of the curves against evaluations, one panel per problem.
+
+    ``ylabels``: per problem (default "simple regret"); a panel is log-scaled when all its values are positive.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -91,13 +105,16 @@ def plot(results: dict, path: pathlib.Path) -> None:
     names = list(results["problems"])
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):
+        positive = True
         for surrogate, row in results["problems"][name].items():
             curves = np.array([r["curve"] for r in row["runs"]])
+            positive &= bool(np.all(curves > 0))
             q1, med, q3 = np.percentile(curves, [25, 50, 75], axis=0)
             steps = np.arange(1, curves.shape[1] + 1)
             ax.plot(steps, med, label=surrogate)
             ax.fill_between(steps, q1, q3, alpha=0.2)
-        ax.set(title=name, xlabel="evaluations", ylabel="simple regret", yscale="log")
+        ylabel = (ylabels or {}).get(name, "simple regret")
+        ax.set(title=name, xlabel="evaluations", ylabel=ylabel, yscale="log" if positive else "linear")
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
