@@ -19,6 +19,12 @@ from jax.scipy.special import logsumexp
 
 
 class Particles(NamedTuple):
+    """A weighted population: ``position`` (pytree, leaves ``[N, ...]``), ``log_weights: [N]``
+    (unnormalised) and ``log_evidence`` (scalar, the running log normalising-constant estimate).
+
+    The particle axis leads every leaf, so a population can be sharded over devices.
+    """
+
     position: Any  # pytree, leaves [N, ...]
     log_weights: jax.Array  # [N]
     log_evidence: jax.Array  # scalar

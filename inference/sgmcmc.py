@@ -24,6 +24,9 @@ _ALWAYS_ONE = ("acceptance_prob", "accepted")  # info fields that carry nothing 
 
 
 class SGMCMCResult(NamedTuple):
+    """What ``run_sgmcmc`` returns: the kept ``positions`` (leaves ``[num_kept, ...]``), per-step
+    ``stats`` (``{name: [num_burnin + num_kept * thinning]}``, burn-in first) and the final kernel ``state``."""
+
     positions: Any  # pytree, leaves [num_kept, *leaf_shape], num_kept = num_steps // thinning
     stats: dict  # {name: [num_burnin + num_kept * thinning]}, every step, burn-in first
     state: Any  # the kernel state after the last step (holds the adapted preconditioner)
