@@ -1,0 +1,195 @@
+"""Gather ``benchmarks/results/*.json`` into ``benchmarks/README.md``: the benchmark report.
+
+Every number in the report is read from a results file, never typed by hand: re-run a
+benchmark, then this script. Known files get a table of modbayes against its peer with
+the headline ratio; any other results file is listed with its scalar entries, so a new
+benchmark shows up before it has a renderer. PNG plots next to the results are linked.
+
+    python benchmarks/report.py            # writes benchmarks/README.md
+"""
+
+import json
+import pathlib
+from collections.abc import Callable
+
+HERE = pathlib.Path(__file__).parent
+RESULTS = HERE / "results"
+
+
+def fmt(value, digits: int = 3) -> str:
+    """A table cell: numbers to ``digits`` significant figures, lists joined, ``None`` as a dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(v, digits) for v in value)
+    return str(value)
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def machine_line(data: dict) -> str:
+    """One line on where and when: platform, CPUs, versions, load average, date (whatever the file has)."""
+    m = data.get("machine")
+    if not isinstance(m, dict):
+        return f"Machine: {fmt(m)}, {fmt(data.get('cpus'))} CPUs, date {fmt(data.get('date'))}." if m else ""
+    versions = ", ".join(
+        f"{k} {m[k]}" for k in ("jax", "numpyro", "blackjax", "torch", "botorch", "arviz") if isinstance(m.get(k), str)
+    )
+    load = m.get("load_average_start", m.get("load_average"))
+    parts = [
+        m.get("platform") or m.get("processor"),
+        f"{m['cpu_count']} CPUs" if "cpu_count" in m else None,
+        versions or None,
+        f"load average at start {fmt(load)}" if load else None,
+        f"date {m['date']}" if "date" in m else None,
+    ]
+    return "Machine: " + "; ".join(p for p in parts if p) + "."
+
+
+def mcmc_vs_numpyro(d: dict) -> str:
+    rows = []
+    for problem in d["results"]:
+        for run in problem["runs"]:
+            rows.append([problem["problem"], run["sampler"], run["compile_s"], run["run_s"], run["ess_per_s"]])
+    text = table(["problem", "sampler", "compile s", "run s", "min bulk ESS / s"], rows)
+    ratios = [
+        f"{p['problem']}: " + ", ".join(f"{k} **{fmt(v)}**" for k, v in p["ratios"].items())
+        for p in d["results"]
+        if p.get("ratios")
+    ]
+    return text + ("\n\nRatios: " + "; ".join(ratios) if ratios else "")
+
+
+def smc_vs_blackjax(d: dict) -> str:
+    rows = [
+        [name, r["compile_seconds"], r["run_seconds_median"], r["log_evidence_mean"], r["log_evidence_sd"]]
+        for name, r in d["results"].items()
+    ]
+    head = table(["library", "compile s", "run s (median)", "log Z mean", "log Z sd"], rows)
+    return head + f"\n\nWall-time ratio modbayes / BlackJAX: **{fmt(d['wall_time_ratio_modbayes_over_blackjax'])}**."
+
+
+def by_problem_and_method(d: dict, peer: str | None = None) -> str:
+    """``{"problems": {problem: {method: {final_regret_median, ...}}}}`` (the BO benchmarks)."""
+    rows, ratios = [], []
+    for problem, methods in d["problems"].items():
+        for method, r in methods.items():
+            rows.append(
+                [
+                    problem,
+                    method,
+                    r.get("final_regret_median"),
+                    f"[{fmt(r.get('final_regret_q1'))}, {fmt(r.get('final_regret_q3'))}]",
+                    r.get("total_wall_seconds"),
+                    r.get("median_seconds_per_iteration", r.get("median_seconds_per_batch")),
+                ]
+            )
+        if peer and "modbayes" in methods and peer in methods:
+            m, b = methods["modbayes"], methods[peer]
+            ratios.append(
+                f"{problem}: wall time {fmt(m['total_wall_seconds'] / b['total_wall_seconds'])}×, "
+                f"median regret {fmt(m['final_regret_median'])} vs {fmt(b['final_regret_median'])}"
+            )
+    header = ["problem", "method", "final regret (median)", "[q1, q3]", "total s", "s / iteration or batch"]
+    text = table(header, rows)
+    return text + ("\n\nmodbayes against " + peer + ": " + "; ".join(ratios) + "." if ratios else "")
+
+
+def bnn_surrogate_cost(d: dict) -> str:
+    rows = []
+    for r in d["rows"]:
+        for name, v in r.items():
+            if isinstance(v, dict) and "steady_iteration" in v:
+                s, f = v["steady_iteration"], v["first_iteration"]
+                rows.append([r["n"], name, s["total"], s.get("cpu"), s["fit"], s["acquisition"], f["total"]])
+        if "numpyro_hmc" in r:
+            rows.append([r["n"], "NumPyro HMC (fit only)", None, None, r["numpyro_hmc"]["steady_fit"], None, None])
+    header = ["n", "surrogate", "steady s", "steady CPU s", "fit s", "acquisition s", "first (compile) s"]
+    ratios = [f"n={r['n']}: {fmt(r['bnn_hmc_fit_vs_numpyro'])}" for r in d["rows"] if "bnn_hmc_fit_vs_numpyro" in r]
+    return table(header, rows) + ("\n\nbnn_hmc fit / NumPyro HMC fit: " + "; ".join(ratios) + "." if ratios else "")
+
+
+def kernel_throughput(d: dict) -> str:
+    m, b = d["modbayes_nngp"], d["botorch_infinite_width_bnn"]
+    rows = [
+        [name, r["first_call_seconds"], r["steady_seconds"], r["peak_memory"]["peak_above_baseline_mb"]]
+        for name, r in (("modbayes nngp", m), ("BoTorch InfiniteWidthBNNKernel", b))
+    ]
+    text = table(["kernel", "first call s", "steady s", "peak MB above baseline"], rows)
+    return text + (
+        f"\n\nRatios modbayes / BoTorch: time **{fmt(d['steady_seconds_ratio_modbayes_over_botorch'])}**, "
+        f"memory **{fmt(d['peak_memory_ratio_modbayes_over_botorch'])}**; max |ΔK| / max |K| = "
+        f"{fmt(d['agreement']['max_abs_difference_over_max_abs_K'])}."
+    )
+
+
+def dkm_sparse_scale(d: dict) -> str:
+    s, g = d["sparse_dkm"], d["nngp_gp_subset"]
+    rows = [
+        ["sparse DKM", d["config"]["n"], s["fit"]["wall_seconds"], s["compile"]["wall_seconds"], s["rmse"]],
+        [f"NNGP GP on a {g['n']}-point subset", g["n"], g["fit_with_compile"]["wall_seconds"], None, g["rmse"]],
+    ]
+    goal = f"\n\nGoal: fit ≤ {fmt(d['goal_fit_seconds'])} s."
+    return table(["model", "n", "fit s", "compile s", "test RMSE"], rows) + goal
+
+
+RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
+    "mcmc_vs_numpyro": ("MCMC: modbayes NUTS against NumPyro", mcmc_vs_numpyro),
+    "smc_vs_blackjax": ("SMC: modbayes tempered SMC against BlackJAX", smc_vs_blackjax),
+    "bo_vs_botorch": ("BO loop: modbayes GP + LogEI against BoTorch", lambda d: by_problem_and_method(d, "botorch")),
+    "compiled_bo": ("Compiled BO against the Python loop and BoTorch", lambda d: generic(d)),
+    "kernel_throughput": ("NNGP kernel throughput against BoTorch", kernel_throughput),
+    "dkm_sparse_scale": ("Sparse deep kernel machine at n = 10,000", dkm_sparse_scale),
+    "kernel_surrogates_bo": ("BO with each kernel surrogate", by_problem_and_method),
+    "bnn_surrogate_cost": ("BNN surrogates: cost per BO iteration", bnn_surrogate_cost),
+    "bnn_bo_regret": ("BO regret with the BNN surrogates", by_problem_and_method),
+}
+
+
+def generic(d: dict) -> str:
+    """Any results file: its top-level scalars and the scalars one level down, as a table."""
+    rows = []
+    for key, value in d.items():
+        if isinstance(value, dict):
+            rows += [[f"{key}.{k}", v] for k, v in value.items() if not isinstance(v, dict | list)]
+        elif not isinstance(value, list):
+            rows.append([key, value])
+    return table(["entry", "value"], rows)
+
+
+def main(results: pathlib.Path = RESULTS, out: pathlib.Path = HERE / "README.md") -> None:
+    """Write the report on every ``results/*.json`` to ``out``."""
+    sections = [
+        "# Benchmark report",
+        "",
+        "Generated by `python benchmarks/report.py` from `benchmarks/results/*.json`; do not edit by hand.",
+        "Each benchmark runs modbayes and its peer in one process on the same problems and seeds.",
+    ]
+    order = {stem: i for i, stem in enumerate(RENDERERS)}  # the layers' order, unknown files last
+    for path in sorted(results.glob("*.json"), key=lambda p: (order.get(p.stem, len(order)), p.stem)):
+        data = json.loads(path.read_text())
+        title, render = RENDERERS.get(path.stem, (path.stem, generic))
+        try:
+            body = render(data)
+        except (KeyError, TypeError, ZeroDivisionError) as err:  # a results file from an older script version
+            body = f"(renderer failed on this file: {err!r}; its entries follow)\n\n" + generic(data)
+        sections += ["", f"## {title}", "", f"From `results/{path.name}`. {machine_line(data)}", "", body]
+        plot = path.with_suffix(".png")
+        if plot.exists():
+            sections += ["", f"![{title}](results/{plot.name})"]
+    out.write_text("\n".join(sections) + "\n")
+    print("wrote", out)
+
+
+if __name__ == "__main__":
+    main()
