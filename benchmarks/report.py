@@ -143,6 +143,54 @@ def dkm_sparse_scale(d: dict) -> str:
     return table(["model", "n", "fit s", "compile s", "test RMSE"], rows) + goal
 
 
+def headline(stem: str, d: dict) -> str | None:
+    """The one-line summary the top-level README quotes for a known results file."""
+    if stem == "mcmc_vs_numpyro":
+        return "; ".join(
+            f"{p['problem']}: bulk-ESS/s {fmt(next(iter(p['ratios'].values())))}× NumPyro's (vectorized)"
+            for p in d["results"]
+            if p.get("ratios")
+        )
+    if stem == "smc_vs_blackjax":
+        m, b = d["results"]["modbayes"], d["results"]["blackjax"]
+        log_z = [f"{r['log_evidence_mean']:.2f} ± {r['log_evidence_sd']:.2f}" for r in (m, b)]
+        ratio = fmt(d["wall_time_ratio_modbayes_over_blackjax"])
+        return f"wall time {ratio}× BlackJAX's; log Z {log_z[0]} vs {log_z[1]}"
+    if stem == "bo_vs_botorch":
+        parts = []
+        for problem, methods in d["problems"].items():
+            if {"modbayes", "botorch"} <= set(methods):
+                m, b = methods["modbayes"], methods["botorch"]
+                parts.append(
+                    f"{problem}: wall time {fmt(m['total_wall_seconds'] / b['total_wall_seconds'])}× BoTorch's, "
+                    f"median regret {fmt(m['final_regret_median'])} vs {fmt(b['final_regret_median'])}"
+                )
+        return "; ".join(parts)
+    if stem == "kernel_throughput":
+        return (
+            f"NNGP Gram n=4000, d=100: {fmt(d['steady_seconds_ratio_modbayes_over_botorch'])}× the time and "
+            f"{fmt(d['peak_memory_ratio_modbayes_over_botorch'])}× the memory of BoTorch's InfiniteWidthBNNKernel"
+        )
+    if stem == "dkm_sparse_scale":
+        return f"n=10,000 fit {fmt(d['sparse_dkm']['fit']['wall_seconds'])} s, test RMSE {fmt(d['sparse_dkm']['rmse'])}"
+    if stem == "bnn_surrogate_cost":
+        rows = [r for r in d["rows"] if "bnn_hmc_fit_vs_numpyro" in r]
+        ratios = [f"n={r['n']}: {fmt(r['bnn_hmc_fit_vs_numpyro'])}×" for r in rows]
+        return "bnn_hmc fit against NumPyro HMC on the same BNN: " + ", ".join(ratios)
+    return None
+
+
+def update_readme_block(readme: pathlib.Path, lines: list[str]) -> None:
+    """Replace the text between the README's ``benchmarks:start`` and ``benchmarks:end`` markers."""
+    start, end = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+    text = readme.read_text()
+    if start not in text or end not in text:
+        return
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(head + start + "\n" + "\n".join(lines) + "\n" + end + tail)
+
+
 RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "mcmc_vs_numpyro": ("MCMC: modbayes NUTS against NumPyro", mcmc_vs_numpyro),
     "smc_vs_blackjax": ("SMC: modbayes tempered SMC against BlackJAX", smc_vs_blackjax),
@@ -167,8 +215,9 @@ def generic(d: dict) -> str:
     return table(["entry", "value"], rows)
 
 
-def main(results: pathlib.Path = RESULTS, out: pathlib.Path = HERE / "README.md") -> None:
-    """Write the report on every ``results/*.json`` to ``out``."""
+def main(results: pathlib.Path = RESULTS, out: pathlib.Path = HERE / "README.md") -> list[str]:
+    """Write the report on every ``results/*.json`` to ``out``; returns the README's headline lines."""
+    headlines = ["| benchmark | headline |", "|---|---|"]
     sections = [
         "# Benchmark report",
         "",
@@ -184,12 +233,19 @@ def main(results: pathlib.Path = RESULTS, out: pathlib.Path = HERE / "README.md"
         except (KeyError, TypeError, ZeroDivisionError) as err:  # a results file from an older script version
             body = f"(renderer failed on this file: {err!r}; its entries follow)\n\n" + generic(data)
         sections += ["", f"## {title}", "", f"From `results/{path.name}`. {machine_line(data)}", "", body]
+        try:
+            line = headline(path.stem, data)
+        except (KeyError, TypeError, ZeroDivisionError, StopIteration):
+            line = None
+        if line:
+            headlines.append(f"| [{title}](benchmarks/README.md) | {line} |")
         plot = path.with_suffix(".png")
         if plot.exists():
             sections += ["", f"![{title}](results/{plot.name})"]
     out.write_text("\n".join(sections) + "\n")
     print("wrote", out)
+    return headlines
 
 
 if __name__ == "__main__":
-    main()
+    update_readme_block(HERE.parent / "README.md", main())
