@@ -3,8 +3,9 @@
 The Python loop (``minimize``/``Optimizer``) spends its time between steps: standardising,
 padding, fitting, proposing and evaluating are separate calls with host round trips. When
 the objective is a JAX function, all of it fits in one ``lax.scan`` over evaluations,
-``vmap``-ped over seeds: one compilation per (problem, surrogate, budget), no host work
-per iteration, and every seed of a study in one call.
+``vmap``-ped over seeds on accelerators (``lax.map`` on CPU, see ``_compiled_run``): one
+compilation per (problem, surrogate, budget), no host work per iteration, and every seed
+of a study in one call.
 
 Each step mirrors ``Optimizer._model_based`` for one point (q = 1), so with the same seed
 the two loops propose the same points up to floating-point round-off:
@@ -146,4 +147,14 @@ def _compiled_run(fun, fit, acq, dim: int, n_init: int, budget: int, options: tu
         (U, y), _ = jax.lax.scan(step, (U, y), jnp.arange(n_init, budget))
         return lo + U * (hi - lo), y
 
-    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None)))
+    if jax.default_backend() != "cpu":
+        return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None)))
+
+    # On CPU the seeds run one after the other inside the same program: vmapping them batches
+    # the surrogates' triangular solves over seeds, and jaxlib 0.10 runs a batched LAPACK call
+    # on XLA's intra-op pool in a way that deadlocks a 2-core machine (see surrogates/linalg.py;
+    # a vmapped run hung in jax::ParallelBatchMap under lapack_dtrsm_ffi). Still one compilation.
+    def all_seeds(seeds, U0, lo, hi):
+        return jax.lax.map(lambda args: one_seed(*args, lo, hi), (seeds, U0))
+
+    return jax.jit(all_seeds)

@@ -37,7 +37,7 @@ def test_compiled_run_proposes_what_the_python_loop_proposes(two_seeds):
     assert two_seeds.y_best[0] == pytest.approx(np.min(two_seeds.y[0]))
 
 
-def test_vmapped_seeds_match_separate_runs(two_seeds):
+def test_seeds_run_together_match_separate_runs(two_seeds):
     alone = minimize_compiled(branin, PROBLEM.bounds, n_init=4, budget=8, seeds=[0])
     np.testing.assert_allclose(alone.X[0], two_seeds.X[0], atol=1e-10)
 
