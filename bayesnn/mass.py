@@ -48,7 +48,15 @@ def fisher_inverse_mass(
         values = program.constrain(z)
         params = {k: values[k] for k in bnn.net.shapes(x.shape[-1], bnn.out_dim)}
         f = bnn.net.apply(params, x, bnn.weight_scale(values))  # [n, out_dim]
-        return bnn.observation(f, bnn.noise_sd(values.get("noise"))).sample(key, (num_draws,))
+        noise = bnn.noise_sd(values.get("noise"))
+        # One key per row index, so a real row's replicates do not depend on how many padding
+        # rows follow it: a padded fit then equals the unpadded one.
+        keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(x.shape[0]))
+
+        def row(k, f_row):  # f_row: [out_dim] -> [num_draws]
+            return bnn.observation(f_row[None], noise).sample(k, (num_draws,))[:, 0]
+
+        return jax.vmap(row, out_axes=1)(keys, f)  # [num_draws, n]
 
     def log_likelihood(z, y):
         return Program(bnn.model, x, y, mask).log_likelihood(z)
