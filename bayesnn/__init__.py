@@ -6,7 +6,7 @@ model), and ``fit(key, bnn, x, y, method=...)`` runs one of ``nuts``, ``hmc``,
 """
 
 from .bnn import BNN
-from .fit import DEFAULTS, METHODS, fit
+from .fit import DEFAULTS, METHODS, fit, fit_traced
 from .fit import resolve_options as fit_options
 from .laplace import LinearizedBNNPosterior
 from .mlp import MLP
@@ -23,6 +23,7 @@ __all__ = [
     "WidthBNN",
     "fit",
     "fit_options",
+    "fit_traced",
     "padded_bnn",
     "unit_birth_death",
     "unit_birth_death_move",

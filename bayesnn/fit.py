@@ -174,3 +174,37 @@ def fit(key: jax.Array, bnn: BNN, x, y, method: str = "nuts", *, mask=None, prog
 
     posterior, _ = fit_laplace(key, bnn, x, y, mask, **options)
     return posterior
+
+
+def fit_traced(key: jax.Array, bnn: BNN, x: jax.Array, y: jax.Array, mask: jax.Array, method: str, options: dict):
+    """``fit`` as a pure JAX function, for callers that trace it (``jit``, ``lax.scan``, ``vmap``).
+
+    ``x: [n, d]``, ``y: [n]`` and ``mask: [n]`` are used as given (no checks) and
+    ``options`` must be ``resolve_options(method, ...)``'s result; there is no progress
+    bar and ``timings`` is empty. Same posterior as ``fit`` for the same arguments.
+    """
+    config = tuple(sorted(options.items()))
+    if method in ("nuts", "hmc"):
+        from .mcmc_fit import _fit as mcmc_program
+
+        values, stats = mcmc_program(key, x, y, mask, bnn=bnn, method=method, config=config)
+        return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"])
+    if method in ("sghmc", "sgld"):
+        from .sgmcmc_fit import _fit as sgmcmc_program
+
+        values, stats = sgmcmc_program(key, x, y, mask, bnn=bnn, method=method, config=config)
+        return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"])
+    if method == "ensemble":
+        from .ensemble import _fit as ensemble_program
+
+        values, log_density = ensemble_program(key, x, y, mask, bnn=bnn, **options)
+        return SampledBNNPosterior(bnn, values, {"log_density": log_density[None]}, method, 1)
+    if method == "laplace":
+        from .laplace import LinearizedBNNPosterior, check_laplace_options, laplace_names
+        from .laplace import _fit as laplace_program
+
+        check_laplace_options(options)
+        names = laplace_names(bnn, x.shape[-1], options["subset"])
+        rest = {k: v for k, v in options.items() if k != "subset"}
+        return LinearizedBNNPosterior(bnn, names, *laplace_program(key, x, y, mask, bnn=bnn, names=names, **rest), {})
+    raise ValueError(f"method must be one of {METHODS}, got {method!r}")

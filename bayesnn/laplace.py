@@ -355,6 +355,16 @@ def _fit(key, x, y, mask, *, bnn: BNN, names, pretrain_steps, learning_rate, opt
     return values, shift, cov_factor, precision, log_evidence
 
 
+def check_laplace_options(options: dict) -> None:
+    """Raise for a bad ``subset``, ``mean`` or ``optimize_prior_precision`` in ``options``."""
+    if options["subset"] not in SUBSETS:
+        raise ValueError(f"subset must be one of {SUBSETS}, got {options['subset']!r}")
+    if options["mean"] not in MEANS:
+        raise ValueError(f"mean must be one of {MEANS}, got {options['mean']!r}")
+    if not isinstance(options["optimize_prior_precision"], bool):
+        raise TypeError(f"optimize_prior_precision must be True or False, got {options['optimize_prior_precision']!r}")
+
+
 def fit_laplace(
     key: jax.Array,
     bnn: BNN,
@@ -386,12 +396,7 @@ def fit_laplace(
         ``(LinearizedBNNPosterior, {"fit": seconds})``; the fit is one jitted program of
         the data, reused on refits of the same shapes.
     """
-    if subset not in SUBSETS:
-        raise ValueError(f"subset must be one of {SUBSETS}, got {subset!r}")
-    if mean not in MEANS:
-        raise ValueError(f"mean must be one of {MEANS}, got {mean!r}")
-    if not isinstance(optimize_prior_precision, bool):
-        raise TypeError(f"optimize_prior_precision must be True or False, got {optimize_prior_precision!r}")
+    check_laplace_options(dict(subset=subset, mean=mean, optimize_prior_precision=optimize_prior_precision))
     names = laplace_names(bnn, x.shape[-1], subset)
     start = time.perf_counter()
     values, shift, cov_factor, precision, log_evidence = jax.block_until_ready(

@@ -61,7 +61,8 @@ class BNNSurrogate:
         # The MLP checks the network options.
         net = bayesnn.MLP(tuple(self.hidden), self.activation, self.parameterization, self.compute_dtype)
         object.__setattr__(self, "_bnn", bayesnn.BNN(net, prior_scale=self.prior_scale, noise=self.noise))
-        bayesnn.fit_options(self.method, dict(self.method_options))  # unknown options fail here, not mid-run
+        # Unknown options fail here, not mid-run; the resolved options serve fit_traced.
+        object.__setattr__(self, "_options", bayesnn.fit_options(self.method, dict(self.method_options)))
         if self.num_predictive is not None and not (isinstance(self.num_predictive, int) and self.num_predictive >= 1):
             raise ValueError(f"num_predictive must be a positive integer or None, got {self.num_predictive!r}")
 
@@ -69,6 +70,14 @@ class BNNSurrogate:
         """Condition on ``X: [n, d]`` (unit cube), ``y: [n]`` (standardised); ``mask: [n]`` marks real rows."""
         X, y, mask = as_training_data(X, y, mask)
         posterior = bayesnn.fit(key, self._bnn, X, y, method=self.method, mask=mask, **dict(self.method_options))
+        return self._thinned(posterior)
+
+    def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array):
+        """``fit`` without the argument checks: pure JAX, traceable under ``jit``/``scan``/``vmap``."""
+        return self._thinned(bayesnn.fit_traced(key, self._bnn, X, y, mask, self.method, self._options))
+
+    def _thinned(self, posterior):
+        """At most ``num_predictive`` evenly spaced networks of a sampled posterior."""
         if isinstance(posterior, bayesnn.SampledBNNPosterior) and self.num_predictive is not None:
             step = -(-posterior.num_draws // self.num_predictive)  # ceil: keep at most num_predictive
             if step > 1:

@@ -76,11 +76,26 @@ class DKL:
     steps: int = 300
     learning_rate: float = 1e-2
 
+    def __post_init__(self):
+        # A JSON list (CLI, study files, saved runs) becomes a tuple: the model is a jit static argument.
+        hidden = tuple(self.hidden) if isinstance(self.hidden, list | tuple) else None
+        if not hidden or not all(isinstance(h, int) and h >= 1 for h in hidden):
+            raise ValueError(f"hidden must be a non-empty list of positive integers, got {self.hidden!r}")
+        object.__setattr__(self, "hidden", hidden)
+        for name in ("feature_dim", "pretrain_steps", "steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "feature_dim" else 0):
+                raise ValueError(f"{name} must be a non-negative integer (feature_dim >= 1), got {value!r}")
+
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None) -> DKLPosterior:
         """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real rows; ``key`` initialises the MLP."""
         X, y, mask = as_training_data(X, y, mask)
         with single_threaded_blas():
-            return jax.block_until_ready(_fit(self, key, X, y, mask))
+            return jax.block_until_ready(self.fit_traced(key, X, y, mask))
+
+    def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array) -> DKLPosterior:
+        """``fit`` without the argument checks: pure JAX, traceable under ``jit``/``scan``/``vmap``."""
+        return _fit(self, key, X, y, mask)
 
     def loss(self, params: dict, X, y, mask) -> jax.Array:
         """Negative GP log marginal likelihood on the features, per real row."""

@@ -118,6 +118,8 @@ class DKM(KernelGP):
 
     def __post_init__(self):
         super().__post_init__()
+        if isinstance(self.nu, list):  # a JSON list; the model is a jit static argument
+            object.__setattr__(self, "nu", tuple(self.nu))
         nus = self.nu if isinstance(self.nu, tuple) else (self.nu,) * self.depth
         if len(nus) != self.depth or not all(v > 0 for v in nus):
             raise ValueError(f"nu must be positive, a float or a tuple of depth={self.depth} floats; got {self.nu!r}")

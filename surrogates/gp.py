@@ -117,7 +117,11 @@ class GP:
         """
         X, y, mask = as_training_data(X, y, mask)
         with single_threaded_blas():
-            return jax.block_until_ready(_fit(self, X, y, mask))
+            return jax.block_until_ready(self.fit_traced(key, X, y, mask))
+
+    def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array) -> GPPosterior:
+        """``fit`` without the argument checks: pure JAX, traceable under ``jit``/``scan``/``vmap``."""
+        return _fit(self, X, y, mask)
 
     def log_prior(self, params: dict) -> jax.Array:
         """Log prior density of the hyperparameters (on their natural scale, as GPyTorch)."""

@@ -32,6 +32,7 @@ from numpyro import distributions as dist
 from .kernel_gp import KernelGP, KernelGPPosterior
 from .linalg import jittered_cholesky
 from .threads import single_threaded_blas
+from .training_data import as_training_data
 
 PRIORS = ("half_cauchy", "burr12", "inverse_gamma")
 # Below this many effective particles the weighted moments are dominated by a few draws.
@@ -108,9 +109,9 @@ class ScaleMixtureGP(KernelGP):
 
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None):
         """Condition on ``X: [n, d]``, ``y: [n]`` (``mask: [n] bool`` marks real rows); ``key`` draws the particles."""
-        gp = super().fit(key, X, y, mask=mask)
+        X, y, mask = as_training_data(X, y, mask)
         with single_threaded_blas():
-            posterior = jax.block_until_ready(_reweight(self, key, gp, jnp.asarray(y, jnp.float64)))
+            posterior = jax.block_until_ready(self.fit_traced(key, X, y, mask))
         if float(posterior.ess) < MIN_ESS:
             warnings.warn(
                 f"scale-mixture importance sampling kept an effective sample size of {float(posterior.ess):.1f} "
@@ -120,6 +121,10 @@ class ScaleMixtureGP(KernelGP):
                 stacklevel=2,
             )
         return posterior
+
+    def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array) -> "ScaleMixturePosterior":
+        """``fit`` without the argument checks or the ESS warning: pure JAX, traceable."""
+        return _reweight(self, key, super().fit_traced(key, X, y, mask), jnp.asarray(y, jnp.float64))
 
 
 @jax.jit(static_argnums=0)

@@ -4,6 +4,7 @@
     modbayes run --resume DIR [--budget 120]
     modbayes plot DIR... -o regret.png
     modbayes compare --problem branin --surrogates gp --acquisitions logei,ucb --seeds 0-4 --budget 30 --out DIR
+    modbayes study studies/bnn_bo_synthetic.toml [--out DIR]     # problems x surrogates x seeds, resumable
 
 The CLI keeps XLA's compiled programs in a persistent cache (``$JAX_COMPILATION_CACHE_DIR``
 or ``~/.cache/modbayes/xla``), so a resumed or repeated run does not compile again.
@@ -170,6 +171,17 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_study(args) -> int:
+    from .study import load_study, run_study, summary_table
+
+    study = load_study(args.file)
+    out = pathlib.Path(args.out or f"runs/study-{study['name']}")
+    rows = run_study(study, out, progress=not args.no_progress, compiled=not args.no_compiled)
+    print(summary_table(rows), end="")
+    print(f"wrote {out / 'summary.md'}, {out / 'summary.json'} and one plot per problem in {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modbayes", description="Bayesian optimisation with modbayes surrogates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -204,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--out")
     compare.add_argument("--no-progress", action="store_true")
     compare.set_defaults(func=cmd_compare)
+
+    study = sub.add_parser("study", help="a TOML grid of problems x surrogates x seeds (resumable)")
+    study.add_argument("file", help="study file, e.g. studies/bnn_bo_synthetic.toml")
+    study.add_argument("--out", help="results folder (default runs/study-NAME); rerun to resume")
+    study.add_argument("--no-compiled", action="store_true", help="always use the Python loop")
+    study.add_argument("--no-progress", action="store_true")
+    study.set_defaults(func=cmd_study)
     return parser
 
 

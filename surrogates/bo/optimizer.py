@@ -5,21 +5,19 @@
     opt.tell(X, y)               # y: [2] (or [2, m] for several objectives)
     opt.save("state.json")       # plain JSON; Optimizer.load(...) proposes exactly the same next point
 
-Each model-based ``ask`` standardises y, encodes X into the unit cube, pads both to
-a power-of-two bucket (``padding.py``), fits the surrogate through the protocol
-(``surrogates.get``) and maximises the acquisition on device in one jitted call.
+Each model-based ``ask`` encodes X into the unit cube, pads the data to a power-of-two
+bucket (``padding.py``) and runs the shared BO step (``step.py``): standardise y, fit the
+surrogate through the protocol (``surrogates.get``) and maximise the acquisition on device.
 The PRNG key of ask number k is ``fold_in(PRNGKey(seed), k)``: the whole random
 state is the pair (seed, k), which is what ``save`` writes.
 """
 
-import functools
 import json
 import os
 import pathlib
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from scipy.stats import qmc
 
@@ -30,9 +28,9 @@ from . import acquisition as acquisitions
 from .padding import pad
 from .scalarize import augmented_chebyshev, sample_simplex
 from .space import Space
+from .step import StepState, ask_key, prepare_jit, propose_jit, step_keys
 
 FORMAT = "modbayes.optimizer/1"
-NUM_BEST_STARTS = 3
 
 
 def default_n_init(dim: int) -> int:
@@ -43,21 +41,6 @@ def default_n_init(dim: int) -> int:
 def initial_design_size(dim: int, budget: int) -> int:
     """``2(d + 1)``, but at most a third of the budget, so the model gets most evaluations."""
     return max(1, min(default_n_init(dim), budget // 3))
-
-
-def standardize(y: np.ndarray) -> np.ndarray:
-    """``(y − mean) / std``; a constant y (std 0, or below float64 resolution of the mean) is only centred."""
-    y = np.asarray(y, float)
-    mean, std = y.mean(), y.std()
-    if not std > 1e-12 * max(1.0, abs(mean)):
-        std = 1.0
-    return (y - mean) / std
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def _propose(acquisition, q: int, dim: int, options: tuple, key, posterior, ctx):
-    """One compiled proposal step per (acquisition, q, bucket size): returns ``[q, dim]`` in the cube."""
-    return acquisition.propose(key, posterior, ctx, q, dim, **dict(options))
 
 
 def _positive_int(value, name: str) -> int:
@@ -129,40 +112,37 @@ class Optimizer:
         self.last_timings = {"fit": 0.0, "acquisition": time.perf_counter() - start}
         return self.space.from_unit(U)
 
-    def _training_data(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """Encoded inputs, standardised targets and the incumbent (min over real observations)."""
+    def step_state(self) -> StepState:
+        """The data as the shared step sees it: encoded inputs, (scalarised) values with NaN
+        for failed evaluations, padded to a power-of-two bucket (``padding.py``)."""
         Y = np.asarray(self.y, float)
         if Y.ndim == 2:  # several objectives: a fresh random ParEGO scalarisation per ask
             rng = np.random.default_rng([self.seed, self.num_asked])
             Y = augmented_chebyshev(Y, sample_simplex(rng, Y.shape[1]))
-        y = standardize(Y)
         U = self.space.to_unit(np.asarray(self.X))
         if self.failures:
-            # A failed point is modelled as the worst value seen, so the acquisition
-            # moves away from it instead of proposing it again and again.
             U_fail = self.space.to_unit(np.asarray([f["x"] for f in self.failures]))
-            return np.vstack([U, U_fail]), np.concatenate([y, np.full(len(U_fail), y.max())]), y.min()
-        return U, y, y.min()
+            U, Y = np.vstack([U, U_fail]), np.concatenate([Y, np.full(len(U_fail), np.nan)])
+        U_pad, y_pad, mask = pad(U, Y)
+        return StepState(U_pad, y_pad, mask)  # numpy: jitted calls take it without an extra transfer program
 
     def _model_based(self, n: int) -> np.ndarray:
+        # The shared step (step.py), run as three jitted calls so that fit and acquisition
+        # are timed apart and surrogates without a traceable fit work too.
         start = time.perf_counter()
-        U, y, best_f = self._training_data()
-        U_pad, y_pad, mask = pad(U, y)
-        key = jax.random.fold_in(jax.random.PRNGKey(self.seed), self.num_asked)
-        k_fit, k_acq, k_mc = jax.random.split(key, 3)
-        posterior = self.surrogate.fit(k_fit, U_pad, y_pad, mask=mask)
+        state = self.step_state()
+        keys = step_keys(ask_key(self.seed, self.num_asked))
+        prepared = prepare_jit(state)
+        posterior = self.surrogate.fit(keys[0], state.U, prepared.z, mask=state.mask)
         jax.block_until_ready(posterior)
         fitted = time.perf_counter()
 
         name = acquisitions.for_batch(self.acquisition_name, n)
         acquisition = acquisitions.get(name, **(self.acquisition_options if name == self.acquisition_name else {}))
-        # The three best observations (repeated when fewer) seed local starts of the optimiser.
-        best = np.resize(np.argsort(y, kind="stable")[:NUM_BEST_STARTS], NUM_BEST_STARTS)
-        X_best = jnp.asarray(U[best])
-        ctx = acquisitions.Context(jnp.asarray(best_f), jnp.asarray(U_pad), jnp.asarray(mask), k_mc, X_best)
         options = tuple(sorted(self.optimizer_options.items()))
         with single_threaded_blas():
-            U_new = np.asarray(_propose(acquisition, n, self.space.cube_dim, options, k_acq, posterior, ctx))
+            U_new = propose_jit(acquisition, n, self.space.cube_dim, options, keys, posterior, state, prepared)
+            U_new = np.asarray(U_new)
         self.last_timings = {"fit": fitted - start, "acquisition": time.perf_counter() - fitted}
         return self.space.from_unit(U_new)
 

@@ -9,6 +9,8 @@ Our constructions follow the idea, not the paper's exact code.
 
 import numpy as np
 
+from .synthetic import array_module, as_value
+
 
 class BNNDraw:
     """A fixed random tanh MLP ``[0,1]^d -> R`` with two hidden layers of ``width`` units.
@@ -26,9 +28,10 @@ class BNNDraw:
         self.w3 = rng.normal(size=width) / np.sqrt(width)
 
     def __call__(self, x) -> float:
-        h = np.tanh((2 * np.asarray(x, float) - 1) @ self.W1 + self.b1)
-        h = np.tanh(h @ self.W2 + self.b2)
-        return float(h @ self.w3)
+        xp = array_module(x)
+        h = xp.tanh((2 * xp.asarray(x, float) - 1) @ self.W1 + self.b1)
+        h = xp.tanh(h @ self.W2 + self.b2)
+        return as_value(h @ self.w3)
 
 
 class PolyDraw:
@@ -46,7 +49,8 @@ class PolyDraw:
         self.triples, self.e = rng.integers(0, d, size=(d, 3)), rng.normal(size=d)
 
     def __call__(self, x) -> float:
-        z = 2 * np.asarray(x, float) - 1
+        xp = array_module(x)
+        z = 2 * xp.asarray(x, float) - 1
         value = self.a @ z + self.b @ z**2
-        value += self.c @ np.prod(z[self.pairs], axis=1) + self.e @ np.prod(z[self.triples], axis=1)
-        return float(value)
+        value += self.c @ xp.prod(z[self.pairs], axis=1) + self.e @ xp.prod(z[self.triples], axis=1)
+        return as_value(value)

@@ -3,9 +3,10 @@
 Known answers: the Python loop (``minimize``) with the same seed, step for step (the
 compiled step mirrors ``Optimizer._model_based``; only the padding differs, full budget
 against power-of-two buckets, so proposals agree to round-off), and each seed of a
-vmapped run against that seed run alone.
+run over four seeds against that seed run alone.
 """
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from surrogates.bo import minimize, problems
 from surrogates.bo.compiled import minimize_compiled
 from surrogates.bo.space import Categorical, Real
+from surrogates.bo.step import traceable_fit
 
 PROBLEM = problems.get("branin")
 
@@ -22,29 +24,80 @@ def branin(x):
     return (x[1] - b * x[0] ** 2 + c * x[0] - 6.0) ** 2 + 10.0 * (1 - t) * jnp.cos(x[0]) + 10.0
 
 
+def backend_compilations(run) -> int:
+    """XLA compilations while ``run()`` executes."""
+    events = []
+    listener = lambda event, duration, **kw: events.append(event)  # noqa: E731
+    jax.monitoring.register_event_duration_secs_listener(listener)
+    try:
+        run()
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listener)
+    return events.count("/jax/core/compile/backend_compile_duration")
+
+
 @pytest.fixture(scope="module")
-def two_seeds():
-    return minimize_compiled(branin, PROBLEM.bounds, n_init=4, budget=8, seeds=[0, 3])
+def four_seeds():
+    return minimize_compiled(branin, PROBLEM.bounds, n_init=4, budget=8, seeds=[0, 3, 5, 7])
 
 
-def test_compiled_run_proposes_what_the_python_loop_proposes(two_seeds):
+def test_compiled_run_proposes_what_the_python_loop_proposes(four_seeds):
     objective = lambda x: float(branin(jnp.asarray(x)))  # noqa: E731
     python = minimize(objective, PROBLEM.bounds, n_init=4, budget=8, seed=3, progress=False)
     # 1e-9 of the box: the fits differ only in the round-off of the padding (measured ~1e-14).
-    np.testing.assert_allclose(two_seeds.X[1], np.asarray(python.X), atol=1e-9 * 15)
-    np.testing.assert_allclose(two_seeds.y[1], np.asarray(python.y), rtol=1e-8)
-    assert two_seeds.y_best[1] == pytest.approx(python.y_best, rel=1e-8)
-    assert two_seeds.y_best[0] == pytest.approx(np.min(two_seeds.y[0]))
+    np.testing.assert_allclose(four_seeds.X[1], np.asarray(python.X), atol=1e-9 * 15)
+    np.testing.assert_allclose(four_seeds.y[1], np.asarray(python.y), rtol=1e-8)
+    assert four_seeds.y_best[1] == pytest.approx(python.y_best, rel=1e-8)
+    assert four_seeds.y_best[0] == pytest.approx(np.min(four_seeds.y[0]))
 
 
-def test_seeds_run_together_match_separate_runs(two_seeds):
-    alone = minimize_compiled(branin, PROBLEM.bounds, n_init=4, budget=8, seeds=[0])
-    np.testing.assert_allclose(alone.X[0], two_seeds.X[0], atol=1e-10)
+def test_four_seeds_run_together_match_four_separate_runs(four_seeds):
+    for i, seed in enumerate(four_seeds.seeds):
+        alone = minimize_compiled(branin, PROBLEM.bounds, n_init=4, budget=8, seeds=[seed])
+        np.testing.assert_allclose(alone.X[0], four_seeds.X[i], atol=1e-10)
+        np.testing.assert_allclose(alone.y[0], four_seeds.y[i], rtol=1e-10)
+
+
+def test_one_compilation_per_problem_and_surrogate_not_per_seed_or_iteration():
+    """A 12-step run compiles its program once (plus at most a few small conversions);
+    the same configuration with other seeds compiles nothing."""
+    first = backend_compilations(lambda: minimize_compiled(branin, PROBLEM.bounds, n_init=3, budget=15, seeds=[1, 2]))
+    again = backend_compilations(lambda: minimize_compiled(branin, PROBLEM.bounds, n_init=3, budget=15, seeds=[8, 9]))
+    assert 1 <= first <= 4, first
+    assert again == 0, again
+
+
+@pytest.mark.parametrize(
+    "surrogate, options",
+    [
+        ("dkl", {"hidden": [8], "pretrain_steps": 20, "steps": 20}),
+        ("laplace", {"hidden": [8], "method_options": {"pretrain_steps": 50}}),
+        ("bnn_hmc", {"hidden": [8], "method_options": {"num_warmup": 20, "num_samples": 20, "pretrain_steps": 50}}),
+    ],
+)
+def test_learned_feature_and_bnn_surrogates_run_compiled_as_in_the_python_loop(surrogate, options):
+    """With a budget of 16 both loops pad to 16 rows, so the programs see the same arrays
+    and propose the same points (to round-off), for surrogates with a random fit too."""
+    compiled = minimize_compiled(
+        branin, PROBLEM.bounds, surrogate=surrogate, surrogate_options=options, n_init=14, budget=16, seeds=[0]
+    )
+    objective = lambda x: float(branin(jnp.asarray(x)))  # noqa: E731
+    python = minimize(
+        objective,
+        PROBLEM.bounds,
+        surrogate=surrogate,
+        surrogate_options=options,
+        n_init=14,
+        budget=16,
+        seed=0,
+        progress=False,
+    )
+    np.testing.assert_allclose(compiled.X[0], np.asarray(python.X), atol=1e-6 * 15)
 
 
 def test_unsupported_surrogates_and_spaces_raise():
-    with pytest.raises(ValueError, match="pure-JAX fit"):
-        minimize_compiled(branin, PROBLEM.bounds, surrogate="dkl", budget=6)
+    with pytest.raises(ValueError, match="fit_traced"):
+        traceable_fit(object())
     with pytest.raises(ValueError, match="continuous"):
         minimize_compiled(branin, [Real(0.0, 1.0), Categorical(3)], budget=6)
     with pytest.raises(ValueError, match="n_init"):

@@ -1,0 +1,122 @@
+"""One model-based BO step, shared by the Python loop and the compiled loop.
+
+    state = StepState(U, y, mask)                      # padded data of one run
+    proposal = step(fit, acquisition, q, dim, options, state, key)
+
+``step`` is pure JAX: standardise the targets over the real observations, fit the
+surrogate, pick the best observations as local starts and maximise the acquisition.
+``minimize_compiled`` calls it inside ``lax.scan`` with the surrogate's ``fit_traced``;
+``Optimizer.ask`` runs the same three pieces (``prepare``, the surrogate's ``fit`` and
+``propose``) as separate jitted calls, so that it can time fit and acquisition apart and
+use surrogates whose fit is not traceable. Both loops therefore propose the same points
+for the same seed, up to the round-off of their different padding.
+
+The key of ask number ``k`` of a run with seed ``s`` is ``fold_in(PRNGKey(s), k)``
+(``ask_key``), split by ``step_keys`` into the fit, acquisition and Monte Carlo keys.
+"""
+
+import functools
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from . import acquisition as acquisitions
+
+# The best observations seed this many local starts of the acquisition optimiser.
+NUM_BEST_STARTS = 3
+
+
+class StepState(NamedTuple):
+    """The padded data of a run (a pytree): ``U: [N, D]`` inputs in the unit cube,
+    ``y: [N]`` objective values (non-finite for a failed evaluation), ``mask: [N]`` the
+    rows that hold an evaluation, failed or not; other rows are padding."""
+
+    U: jax.Array
+    y: jax.Array
+    mask: jax.Array
+
+    def tell(self, rows: jax.Array, U: jax.Array, values: jax.Array) -> "StepState":
+        """The state with evaluations ``values: [q]`` at ``U: [q, D]`` written into ``rows: [q]``."""
+        return StepState(self.U.at[rows].set(U), self.y.at[rows].set(values), self.mask.at[rows].set(True))
+
+
+class Prepared(NamedTuple):
+    """What ``prepare`` derives from a state: standardised targets ``z: [N]`` (failures at
+    the worst value, padding 0), the incumbent ``best_f`` and ``best: [NUM_BEST_STARTS]``
+    row indices of the best observations (repeated when there are fewer)."""
+
+    z: jax.Array
+    best_f: jax.Array
+    best: jax.Array
+
+
+def ask_key(seed, counter) -> jax.Array:
+    """The PRNG key of ask number ``counter`` of the run with ``seed``."""
+    return jax.random.fold_in(jax.random.PRNGKey(seed), counter)
+
+
+def step_keys(key: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """``(fit, acquisition, Monte Carlo)`` keys of one step."""
+    k_fit, k_acq, k_mc = jax.random.split(key, 3)
+    return k_fit, k_acq, k_mc
+
+
+def prepare(state: StepState) -> Prepared:
+    """Standardise ``y`` to mean 0 and sd 1 over the successful evaluations.
+
+    A failed evaluation enters as the worst value seen, so the acquisition moves away from
+    it instead of proposing it again; a constant y (std 0 or below float64 resolution of
+    the mean) is only centred.
+    """
+    valid = state.mask & jnp.isfinite(state.y)
+    count = jnp.maximum(jnp.sum(valid), 1)
+    mean = jnp.sum(jnp.where(valid, state.y, 0.0)) / count
+    std = jnp.sqrt(jnp.sum(jnp.where(valid, (state.y - mean) ** 2, 0.0)) / count)
+    std = jnp.where(std > 1e-12 * jnp.maximum(1.0, jnp.abs(mean)), std, 1.0)
+    z = jnp.where(valid, (state.y - mean) / std, 0.0)
+    worst = jnp.max(jnp.where(valid, z, -jnp.inf))
+    z = jnp.where(valid, z, jnp.where(state.mask, worst, 0.0))
+    ranked = jnp.where(valid, z, jnp.inf)
+    order = jnp.argsort(ranked, stable=True)
+    best = order[jnp.arange(NUM_BEST_STARTS) % jnp.clip(jnp.sum(valid), 1, NUM_BEST_STARTS)]
+    return Prepared(z, jnp.min(ranked), best)
+
+
+def propose(acquisition, q: int, dim: int, options: tuple, keys, posterior, state: StepState, prepared: Prepared):
+    """Maximise ``acquisition`` under ``posterior``: ``[q, dim]`` points in the unit cube."""
+    _, k_acq, k_mc = keys
+    ctx = acquisitions.Context(prepared.best_f, state.U, state.mask, k_mc, state.U[prepared.best])
+    return acquisition.propose(k_acq, posterior, ctx, q, dim, **dict(options))
+
+
+def step(fit: Callable, acquisition, q: int, dim: int, options: tuple, state: StepState, key: jax.Array):
+    """One model-based step: ``[q, dim]`` proposed points in the unit cube.
+
+    ``fit(key, U, z, mask) -> posterior`` must be traceable (a surrogate's ``fit_traced``).
+    """
+    keys = step_keys(key)
+    prepared = prepare(state)
+    posterior = fit(keys[0], state.U, prepared.z, state.mask)
+    return propose(acquisition, q, dim, options, keys, posterior, state, prepared)
+
+
+prepare_jit = jax.jit(prepare)
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def propose_jit(acquisition, q: int, dim: int, options: tuple, keys, posterior, state, prepared):
+    """``propose`` compiled once per (acquisition, q, dim, options, bucket size)."""
+    return propose(acquisition, q, dim, options, keys, posterior, state, prepared)
+
+
+def traceable_fit(surrogate) -> Callable:
+    """The surrogate's ``fit_traced(key, X, y, mask)``, or a ``ValueError`` naming it."""
+    fit = getattr(surrogate, "fit_traced", None)
+    if fit is None:
+        raise ValueError(
+            f"surrogate {type(surrogate).__name__} has no pure-JAX fit (fit_traced), so it cannot run "
+            "inside the compiled loop; use surrogates.bo.minimize"
+        )
+    return fit
