@@ -21,7 +21,8 @@ A study file (TOML)::
 
 Each (problem, surrogate, seed) is one run directory ``OUT/runs/PROBLEM/SURROGATE-seedK``
 in the ``modbayes run`` format (``state.json`` + ``trials.jsonl``), so ``modbayes plot``
-reads it too. Where the problem is a continuous single-objective JAX-traceable function,
+reads it too. A cell that raises is reported (``OUT/errors.json``) and the grid goes on.
+Where the problem is a continuous single-objective JAX-traceable function,
 the surrogate has a pure-JAX fit and ``budget − n_init`` is a multiple of the batch size,
 all pending seeds of a cell run together in ``minimize_compiled``; otherwise each seed runs in
 the Python loop (``minimize``), which checkpoints after every batch. A finished run is never
@@ -134,6 +135,7 @@ def run_study(study: dict, out, *, progress: bool = True, compiled: bool = True)
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "study.json").write_text(json.dumps(study, indent=1), encoding="utf-8")
+    errors: list[dict] = []  # cells that raised (written to out/errors.json); the other cells still run
     total = len(study["cells"]) * len(study["surrogates"]) * len(study["seeds"])
     bar = tqdm(total=total, desc=f"study {study['name']}", unit="run", disable=not (progress and sys.stderr.isatty()))
     try:
@@ -146,13 +148,20 @@ def run_study(study: dict, out, *, progress: bool = True, compiled: bool = True)
                 todo = [seed for seed, path in paths.items() if not is_finished(path, cell["budget"])]
                 bar.update(len(paths) - len(todo))
                 bar.set_postfix(problem=problem_name, surrogate=surrogate)
-                if todo and compiled and _compiled_ok(problem, surrogate, options, cell):
-                    _run_compiled(problem, surrogate, options, cell, {seed: paths[seed] for seed in todo})
-                    bar.update(len(todo))
-                    continue
-                for seed in todo:
-                    _run_python(problem, surrogate, options, cell, seed, paths[seed])
-                    bar.update(1)
+                try:
+                    if todo and compiled and _compiled_ok(problem, surrogate, options, cell):
+                        _run_compiled(problem, surrogate, options, cell, {seed: paths[seed] for seed in todo})
+                        bar.update(len(todo))
+                        continue
+                    for seed in todo:
+                        _run_python(problem, surrogate, options, cell, seed, paths[seed])
+                        bar.update(1)
+                except Exception as e:  # noqa: BLE001 — one broken cell must not stop the grid
+                    errors.append(
+                        {"problem": problem_name, "surrogate": surrogate, "error": f"{type(e).__name__}: {e}"}
+                    )
+                    print(f"study: {problem_name}/{surrogate} failed: {errors[-1]['error']}", file=sys.stderr)
+                    (out / "errors.json").write_text(json.dumps(errors, indent=1), encoding="utf-8")
     finally:
         bar.close()
     return summarize(study, out)

@@ -115,3 +115,24 @@ def test_bad_study_files_name_what_is_wrong(tmp_path):
     (tmp_path / "bad.toml").write_text("name = [")
     with pytest.raises(ValueError, match="bad.toml"):
         load_study(tmp_path / "bad.toml")
+
+
+def test_a_failing_cell_is_reported_and_the_grid_goes_on(tmp_path, monkeypatch):
+    from surrogates.bo import study as study_module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("surrogate exploded")
+
+    monkeypatch.setattr(study_module, "_run_compiled", broken)
+    study = check_study(
+        {
+            "seeds": [0],
+            "surrogates": ["gp"],
+            "defaults": {"budget": 5, "n_init": 4},
+            "problems": {"branin": {}, "branin_currin": {}},
+        }
+    )
+    rows = run_study(study, tmp_path, progress=False)
+    assert [r["problem"] for r in rows] == ["branin_currin"]
+    errors = json.loads((tmp_path / "errors.json").read_text())
+    assert errors == [{"problem": "branin", "surrogate": "gp", "error": "RuntimeError: surrogate exploded"}]
