@@ -3,7 +3,8 @@
 The Python loop (``minimize``/``Optimizer``) spends its time between steps: standardising,
 padding, fitting, proposing and evaluating are separate calls with host round trips. When
 the objective is a JAX function, all of it fits in one ``lax.scan`` over evaluations,
-``vmap``-ped over seeds on accelerators (``lax.map`` on CPU, see ``_compiled_run``): one
+``vmap``-ped over seeds and sharded over devices on accelerators (``lax.map`` on CPU, see
+``_compiled_run``): one
 compilation per (problem, surrogate, budget), no host work per iteration, and every seed
 of a study in one call.
 
@@ -31,6 +32,7 @@ import numpy as np
 from scipy.stats import qmc
 
 import surrogates
+from inference.sharding import map_leading_axis
 
 from . import acquisition as acquisitions
 from .optimizer import _positive_int, initial_design_size
@@ -138,14 +140,13 @@ def _compiled_run(fun, configuration: tuple, dim: int, n_init: int, budget: int,
         state, _ = jax.lax.scan(one_step, state, jnp.arange(n_init, budget, q))
         return lo + state.U * (hi - lo), state.y
 
-    if jax.default_backend() != "cpu":
-        return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, None, None)))
-
-    # On CPU the seeds run one after the other inside the same program: vmapping them batches
-    # the surrogates' triangular solves over seeds, and jaxlib 0.10 runs a batched LAPACK call
-    # on XLA's intra-op pool in a way that deadlocks a 2-core machine (see surrogates/linalg.py;
-    # a vmapped run hung in jax::ParallelBatchMap under lapack_dtrsm_ffi). Still one compilation.
+    # Seeds along a leading axis: vmapped, and sharded over the devices when there are several
+    # (inference.sharding). On a CPU they run one after the other inside the same program:
+    # vmapping them batches the surrogates' triangular solves over seeds, which jaxlib 0.10 runs
+    # on XLA's intra-op pool in a way that deadlocks a 2-core machine (surrogates/linalg.py), and
+    # lock-step L-BFGS loops of different lengths made a vmapped GP fit 40x slower than a loop.
     def all_seeds(seeds, U0, lo, hi):
-        return jax.lax.map(lambda args: one_seed(*args, lo, hi), (seeds, U0))
+        method = "sequential" if jax.default_backend() == "cpu" else None
+        return map_leading_axis(lambda seed, U: one_seed(seed, U, lo, hi), len(U0), method)(seeds, U0)
 
     return jax.jit(all_seeds)
