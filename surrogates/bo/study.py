@@ -171,19 +171,17 @@ def _run_config(problem, surrogate: str, cell: dict, seed: int, path: str, secon
     return {**cell, "problem": problem.name, "surrogate": surrogate, "seed": seed, "path": path, "seconds": seconds}
 
 
+def _loop_options(surrogate: str, options: dict, cell: dict) -> dict:
+    """The keyword arguments ``minimize`` and ``minimize_compiled`` share, for one cell."""
+    keys = ("acquisition", "n_init", "budget", "batch_size")
+    return {"surrogate": surrogate, "surrogate_options": options, **{k: cell[k] for k in keys}}
+
+
 def _run_compiled(problem, surrogate: str, options: dict, cell: dict, paths: dict) -> None:
     """All ``paths`` (seed -> run directory) of one cell in one ``minimize_compiled`` call."""
     start = time.perf_counter()
     result = minimize_compiled(
-        problem.fun,
-        problem.bounds,
-        surrogate=surrogate,
-        surrogate_options=options,
-        acquisition=cell["acquisition"],
-        n_init=cell["n_init"],
-        budget=cell["budget"],
-        batch_size=cell["batch_size"],
-        seeds=list(paths),
+        problem.fun, problem.bounds, **_loop_options(surrogate, options, cell), seeds=list(paths)
     )
     seconds = (time.perf_counter() - start) / len(paths)  # the call's wall time, shared by its seeds
     for i, (seed, path) in enumerate(paths.items()):
@@ -200,19 +198,8 @@ def _run_compiled(problem, surrogate: str, options: dict, cell: dict, paths: dic
 def _run_python(problem, surrogate: str, options: dict, cell: dict, seed: int, path) -> None:
     """One seed in ``minimize``, checkpointed in ``path`` (a partly done run continues)."""
     start = time.perf_counter()
-    minimize(
-        problem.fun,
-        problem.bounds,
-        surrogate=surrogate,
-        surrogate_options=options,
-        acquisition=cell["acquisition"],
-        n_init=cell["n_init"],
-        budget=cell["budget"],
-        batch_size=cell["batch_size"],
-        seed=seed,
-        checkpoint=path,
-        progress=False,
-    )
+    kwargs = _loop_options(surrogate, options, cell)
+    minimize(problem.fun, problem.bounds, **kwargs, seed=seed, checkpoint=path, progress=False)
     run = RunDirectory(path)
     state = run.read_state()
     seconds = state["config"].get("seconds", 0.0) + time.perf_counter() - start
