@@ -53,13 +53,21 @@ class StudentTPosterior(KernelGPPosterior):
         return (mean[:, None] + (jittered_cholesky(cov) @ z) * jnp.sqrt(self.dof / w)[None, :]).T
 
 
+# The learned shape α: at least ½ (ν ≥ 1), at most 1e4 (a GP to within round-off).
+ALPHA_BOUNDS = (0.5, 1e4)
+
+
 @dataclasses.dataclass(frozen=True)
 class StudentT(KernelGP):
     """Student-t process on the NNGP kernel; ``KernelGP``'s options plus the scale prior.
 
     Args:
-        alpha, beta: shape and scale of the inverse-gamma prior on the kernel's scale,
-            fixed (``learn=False``) or initial; ``ν = 2α``.
+        alpha, beta: shape and scale of the inverse-gamma prior on the kernel's scale;
+            ``ν = 2α``. With ``learn=True`` α (the tail weight) is fitted with the kernel,
+            within ``ALPHA_BOUNDS``, and the prior's scale ratio ``β/α`` stays as given: the
+            kernel's own variances already set the amplitude, and learning β as well left a
+            flat direction (``β/α → 0`` while the variances grow without bound) along which
+            the fit ran off to α ~ 1e7 and a posterior scale of 1e-10.
     """
 
     alpha: float = 3.0
@@ -71,21 +79,25 @@ class StudentT(KernelGP):
             raise ValueError(f"alpha and beta must be positive, got {self.alpha!r}, {self.beta!r}")
 
     def init_params(self) -> dict:
-        return {
-            **super().init_params(),
-            "log_alpha": jnp.log(jnp.asarray(self.alpha, jnp.float64)),
-            "log_beta": jnp.log(jnp.asarray(self.beta, jnp.float64)),
-        }
+        return {**super().init_params(), "log_alpha": jnp.log(jnp.asarray(self.alpha, jnp.float64))}
+
+    def shape_and_ratio(self, params: dict) -> tuple[jax.Array, jax.Array]:
+        """``(α, c = β/α)``: α from ``params``, a learned one kept in ``ALPHA_BOUNDS`` (beyond 1e4
+        the process is a GP to within round-off, and lnΓ differences of huge arguments cancel);
+        c as given."""
+        alpha = jnp.exp(params["log_alpha"])
+        if self.learn:
+            alpha = jnp.clip(alpha, *ALPHA_BOUNDS)
+        return alpha, jnp.asarray(self.beta / self.alpha, alpha.dtype)
 
     def loss(self, params: dict, X, y, mask) -> jax.Array:
         """Negative Student-t process log marginal likelihood per real row (DESIGN.md §7)."""
-        alpha, beta = jnp.exp(params["log_alpha"]), jnp.exp(params["log_beta"])
+        alpha, c = self.shape_and_ratio(params)  # Σ = c (K + σ²I)
         nu, n = 2 * alpha, jnp.sum(mask)
         K = masked_gram(self.kernel(params), X, mask, self.noise_var(params))
         # gaussian_quad_logdet gives ½ yᵀK⁻¹y + ½ log|K|; split them with r = 0 for the log det.
         half_logdet = gaussian_quad_logdet(K, jnp.zeros_like(y))
         half_quad = gaussian_quad_logdet(K, jnp.where(mask, y, 0.0)) - half_logdet
-        c = beta / alpha  # Σ = c (K + σ²I)
         log_p = (
             gammaln((nu + n) / 2)
             - gammaln(nu / 2)
@@ -97,8 +109,8 @@ class StudentT(KernelGP):
 
     def condition(self, params: dict, X, y, mask) -> StudentTPosterior:
         gp = super().condition(params, X, y, mask)
-        alpha, beta = jnp.exp(params["log_alpha"]), jnp.exp(params["log_beta"])
-        nu, n, c = 2 * alpha, jnp.sum(mask), beta / alpha
+        alpha, c = self.shape_and_ratio(params)
+        nu, n = 2 * alpha, jnp.sum(mask)
         quad = jnp.where(mask, y, 0.0) @ gp.alpha / c  # yᵀΣ⁻¹y
         scale = c * (nu + quad) / (nu + n)
         return StudentTPosterior(gp.kernel, X, mask, gp.L, gp.alpha, gp.noise, scale, nu + n)
