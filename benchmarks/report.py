@@ -216,7 +216,31 @@ RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "kernel_surrogates_bo": ("BO with each kernel surrogate", by_problem_and_method),
     "bnn_surrogate_cost": ("BNN surrogates: cost per BO iteration", bnn_surrogate_cost),
     "bnn_bo_regret": ("BO regret with the BNN surrogates", by_problem_and_method),
+    "study_bnn_bo_synthetic_cpu": ("Study: the paper's synthetic problems, CPU budgets", lambda d: study_table(d)),
+    "study_bnn_bo_synthetic": ("Study: Li, Rudner & Wilson's synthetic problems", lambda d: study_table(d)),
 }
+
+
+def study_table(d: dict) -> str:
+    """A ``modbayes study`` run (``study_results.py``): its budgets, the summary table and the plots."""
+    from surrogates.bo.study import summary_table
+
+    cells = ", ".join(
+        f"{p}: {c['n_init']} + {(c['budget'] - c['n_init']) // c['batch_size']}×{c['batch_size']}"
+        for p, c in d["study"]["cells"].items()
+    )
+    lines = [
+        f"Study file `{d['file']}`: seeds {d['study']['seeds']}; budgets (initial + batches × size): {cells}.",
+        "Metric: final simple regret, hypervolume gap (multi-objective) or best value (unknown optimum); "
+        "lower is better. `loop`: compiled (`minimize_compiled`) or Python (`minimize`).",
+        "",
+        summary_table(d["rows"]),
+    ]
+    if d.get("errors"):
+        failed = [f"{e['problem']}/{e['surrogate']}: {e['error']}" for e in d["errors"]]
+        lines.append("Cells that failed: " + "; ".join(failed))
+    lines += [f"![{p}](results/study_{d['study']['name']}/{p})" for p in d.get("plots", [])]
+    return "\n".join(lines)
 
 
 def generic(d: dict) -> str:

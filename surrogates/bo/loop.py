@@ -40,6 +40,7 @@ def minimize(
     surrogate_options: dict | None = None,
     acquisition_options: dict | None = None,
     optimizer_options: dict | None = None,
+    ref_point=None,
 ) -> Result:
     """Minimise ``fun(x: [d]) -> float`` (or ``[m]`` values) over ``bounds`` with ``budget`` evaluations.
 
@@ -49,7 +50,9 @@ def minimize(
     run's configuration and data are used and it continues up to ``budget``.
     ``executor``: any ``concurrent.futures.Executor`` (or a dask ``Client``) to
     evaluate a batch in parallel. ``timeout``: seconds a batch may take; late
-    evaluations become failures. See ``Optimizer`` for the remaining options.
+    evaluations become failures. ``ref_point: [m]``: for several objectives, the hypervolume
+    reference point, so that ``Result.history`` tracks the hypervolume (``problem.ref_point``
+    for the built-in problems). See ``Optimizer`` for the remaining options.
     """
     budget = _positive_int(budget, "budget")
     batch_size = _positive_int(batch_size, "batch_size")
@@ -69,7 +72,9 @@ def minimize(
         opt.n_init = initial_design_size(opt.space.dim, budget)
     run = None if checkpoint is None else RunDirectory(checkpoint)
     config = {"budget": budget, "batch_size": batch_size}
-    return run_loop(opt, fun, run=run, config=config, executor=executor, timeout=timeout, progress=progress)
+    return run_loop(
+        opt, fun, run=run, config=config, executor=executor, timeout=timeout, progress=progress, ref_point=ref_point
+    )
 
 
 def _best(trials: list[dict], ref_point) -> float:
