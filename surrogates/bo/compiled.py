@@ -29,13 +29,12 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.stats import qmc
 
 import surrogates
 from inference.sharding import map_leading_axis
 
 from . import acquisition as acquisitions
-from .optimizer import _positive_int, initial_design_size
+from .optimizer import _positive_int, initial_design_size, sobol_design
 from .space import Space
 from .step import StepState, ask_key, step, traceable_fit
 
@@ -90,12 +89,11 @@ def minimize_compiled(
     # Built (and checked) here, before any tracing; the program itself is cached by configuration.
     traceable_fit(surrogates.get(surrogate, **(surrogate_options or {})))
     acquisitions.get(acquisition, **(acquisition_options or {}))
-    if acquisitions.for_batch(acquisition, batch_size) != acquisition:  # as Optimizer.ask: q > 1 needs a joint one
-        acquisition, acquisition_options = acquisitions.for_batch(acquisition, batch_size), None
+    joint = acquisitions.for_batch(acquisition, batch_size)
+    if joint != acquisition:  # as Optimizer.ask: q > 1 needs a joint acquisition (with its defaults)
+        acquisition, acquisition_options = joint, None
     lo, hi = (jnp.asarray(b, jnp.float64) for b in np.asarray(space.bounds, float).T)
-    # The Python loop's initial design, per seed (host Sobol, as Optimizer._initial_design).
-    m = max(0, int(np.ceil(np.log2(n_init))))
-    U0 = np.stack([qmc.Sobol(space.dim, scramble=True, seed=s).random_base2(m)[:n_init] for s in seeds])
+    U0 = np.stack([sobol_design(space.dim, s, 0, n_init) for s in seeds])  # the Python loop's initial design
     options = tuple(sorted((optimizer_options or {}).items()))
     configuration = (surrogate, _frozen(surrogate_options), acquisition, _frozen(acquisition_options))
     run = _compiled_run(fun, configuration, space.dim, n_init, budget, batch_size, options)

@@ -43,6 +43,12 @@ def initial_design_size(dim: int, budget: int) -> int:
     return max(1, min(default_n_init(dim), budget // 3))
 
 
+def sobol_design(dim: int, seed: int, start: int, end: int) -> np.ndarray:
+    """Rows ``start:end`` of the run's scrambled Sobol sequence in ``[0, 1]^dim``: ``[end − start, dim]``."""
+    sobol = qmc.Sobol(dim, scramble=True, seed=seed)
+    return sobol.random_base2(max(0, int(np.ceil(np.log2(end)))))[start:end]
+
+
 def _positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -106,9 +112,7 @@ class Optimizer:
 
     def _initial_design(self, n: int) -> np.ndarray:
         start = time.perf_counter()
-        end = self.num_asked + n
-        sobol = qmc.Sobol(self.space.cube_dim, scramble=True, seed=self.seed)
-        U = sobol.random_base2(max(0, int(np.ceil(np.log2(end)))))[self.num_asked : end]
+        U = sobol_design(self.space.cube_dim, self.seed, self.num_asked, self.num_asked + n)
         self.last_timings = {"fit": 0.0, "acquisition": time.perf_counter() - start}
         return self.space.from_unit(U)
 
