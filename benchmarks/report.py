@@ -134,11 +134,17 @@ def kernel_throughput(d: dict) -> str:
 
 
 def compiled_bo(d: dict) -> str:
-    loops = (("modbayes compiled", "compiled"), ("modbayes Python loop", "python_loop"), ("BoTorch", "botorch"))
+    devices = d["config"].get("host_devices", 1)
+    loops = [(f"modbayes compiled ({devices} host device{'s' * (devices > 1)})", "compiled")]
+    if "compiled_one_device" in d:
+        loops.append(("modbayes compiled (1 device)", "compiled_one_device"))
+    loops += [("modbayes Python loop", "python_loop"), ("BoTorch", "botorch")]
     rows = [[name, d[key]["total_wall_seconds"], d[key].get("final_regret_median")] for name, key in loops]
     text = table(["loop", "total s (with compilation)", "final regret (median)"], rows)
     return text + (
-        f"\n\nCompiled / BoTorch **{fmt(d['compiled_over_botorch'])}**, compiled / Python loop "
+        f"\n\nCompiled / BoTorch **{fmt(d['compiled_over_botorch'])}**"
+        + (f" (1 device: **{fmt(d['compiled_one_device_over_botorch'])}**)" if "compiled_one_device" in d else "")
+        + f", compiled / Python loop "
         f"**{fmt(d['compiled_over_python_loop'])}**. BoTorch: {d['botorch'].get('source', 'measured here')}."
     )
 
@@ -211,6 +217,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "smc_vs_blackjax": ("SMC: modbayes tempered SMC against BlackJAX", smc_vs_blackjax),
     "bo_vs_botorch": ("BO loop: modbayes GP + LogEI against BoTorch", lambda d: by_problem_and_method(d, "botorch")),
     "compiled_bo": ("Compiled BO against the Python loop and BoTorch", compiled_bo),
+    "gp_warm_start": ("GP hyperparameters warm-started from the previous step, or not", by_problem_and_method),
     "kernel_throughput": ("NNGP kernel throughput against BoTorch", kernel_throughput),
     "dkm_sparse_scale": ("Sparse deep kernel machine at n = 10,000", dkm_sparse_scale),
     "kernel_surrogates_bo": ("BO with each kernel surrogate", by_problem_and_method),

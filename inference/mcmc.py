@@ -291,7 +291,8 @@ def mcmc(
             (default: NumPyro's uniform(-2, 2) on the unconstrained scale), or the
             starting position pytree of a log-density function (required then).
         chain_method: ``"vectorized"``, ``"parallel"`` (chains sharded over devices;
-            the default when there are several) or ``"sequential"``.
+            the default when there are several) or ``"sequential"`` (one chain after
+            another; with several devices, each device runs its block of chains so).
         progress: show a tqdm progress bar.
 
     Returns:

@@ -29,22 +29,33 @@ def map_leading_axis(fn: Callable, num_members: int, method: str | None = None) 
 
     method: ``vectorized`` (one ``vmap``), ``parallel`` (``vmap`` inside ``shard_map``
     over all devices) or ``sequential`` (``lax.map``: one member after another, which
-    avoids lock-step while-loops such as NUTS trees of different depths).
+    avoids lock-step while-loops such as NUTS trees of different depths; with several
+    devices and ``num_members`` a multiple of their count, each device maps over its
+    own block, the devices side by side).
     """
     method = method or default_chain_method(num_members)
     if method not in CHAIN_METHODS:
         raise ValueError(f"chain_method must be one of {CHAIN_METHODS}, got {method!r}")
-    if method == "sequential":
-        return lambda *args: jax.lax.map(lambda a: fn(*a), args)
-    batched = jax.vmap(fn)
-    if method == "vectorized" or jax.device_count() == 1:
-        return batched
     num_devices = jax.device_count()
+    if method == "sequential":
+        one_after_another = lambda *args: jax.lax.map(lambda a: fn(*a), args)
+        if num_devices == 1 or num_members % num_devices:
+            return one_after_another
+        # Each device runs its block of members one after another, the devices side by side.
+        return _split_over_devices(one_after_another)
+    batched = jax.vmap(fn)
+    if method == "vectorized" or num_devices == 1:
+        return batched
     if num_members % num_devices:
         raise ValueError(
             f"chain_method='parallel' needs the number of chains/particles ({num_members}) "
             f"to be a multiple of the device count ({num_devices})"
         )
+    return _split_over_devices(batched)
+
+
+def _split_over_devices(fn: Callable) -> Callable:
+    """``fn`` on equal blocks of the leading axis, one block per device, with no communication."""
     mesh = Mesh(np.array(jax.devices()), ("members",))
     spec = PartitionSpec("members")
-    return jax.shard_map(batched, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)
+    return jax.shard_map(fn, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)

@@ -28,7 +28,7 @@ from . import acquisition as acquisitions
 from .padding import pad
 from .scalarize import augmented_chebyshev, sample_simplex
 from .space import Space
-from .step import StepState, ask_key, prepare_jit, propose_jit, step_keys
+from .step import StepState, ask_key, prepare_jit, propose_jit, step_keys, warm_start_params
 
 FORMAT = "modbayes.optimizer/1"
 
@@ -96,6 +96,8 @@ class Optimizer:
         self.X: list[list[float]] = []
         self.y: list = []
         self.failures: list[dict] = []
+        # The last fit's hyperparameters (JSON lists), where the next fit starts (step.py).
+        self.warm_params: dict | None = None
         self.last_timings: dict[str, float] = {}
 
     # -- asking -------------------------------------------------------------------------------------
@@ -137,7 +139,14 @@ class Optimizer:
         state = self.step_state()
         keys = step_keys(ask_key(self.seed, self.num_asked))
         prepared = prepare_jit(state)
-        posterior = self.surrogate.fit(keys[0], state.U, prepared.z, mask=state.mask)
+        init = self.warm_params
+        if init is None:
+            init = warm_start_params(self.surrogate, self.space.cube_dim)
+        if init is None:
+            posterior = self.surrogate.fit(keys[0], state.U, prepared.z, mask=state.mask)
+        else:
+            posterior = self.surrogate.fit(keys[0], state.U, prepared.z, mask=state.mask, init=init)
+            self.warm_params = jax.tree.map(lambda a: np.asarray(a).tolist(), posterior.params)
         jax.block_until_ready(posterior)
         fitted = time.perf_counter()
 
@@ -191,6 +200,7 @@ class Optimizer:
             "optimizer_options": self.optimizer_options,
             "n_init": self.n_init,
             "prng": {"seed": self.seed, "counter": self.num_asked, "rule": "fold_in(PRNGKey(seed), counter)"},
+            "warm_start": self.warm_params,
         }
         if include_data:
             state["data"] = {"X": self.X, "y": self.y, "failures": self.failures}
@@ -211,6 +221,7 @@ class Optimizer:
             n_init=state["n_init"],
         )
         opt.num_asked = int(state["prng"]["counter"])
+        opt.warm_params = state.get("warm_start")
         data = state.get("data", {"X": [], "y": [], "failures": []})
         opt.X, opt.y, opt.failures = list(data["X"]), list(data["y"]), list(data["failures"])
         return opt

@@ -1,7 +1,7 @@
 """One model-based BO step, shared by the Python loop and the compiled loop.
 
     state = StepState(U, y, mask)                      # padded data of one run
-    proposal = step(fit, acquisition, q, dim, options, state, key)
+    proposal, params = step(fit, acquisition, q, dim, options, state, key, init)
 
 ``step`` is pure JAX: standardise the targets over the real observations, fit the
 surrogate, pick the best observations as local starts and maximise the acquisition.
@@ -13,6 +13,11 @@ for the same seed, up to the round-off of their different padding.
 
 The key of ask number ``k`` of a run with seed ``s`` is ``fold_in(PRNGKey(s), k)``
 (``ask_key``), split by ``step_keys`` into the fit, acquisition and Monte Carlo keys.
+
+Warm start: a surrogate with a true ``warm_start`` option (``gp``) fits its hyperparameters
+starting from the previous step's (``init``, ``posterior.params``); the first step of a run
+starts from ``warm_start_params``. Both loops carry the params from step to step, and the
+Python loop saves them with its state, so a resumed run continues as an uninterrupted one.
 """
 
 import functools
@@ -91,15 +96,28 @@ def propose(acquisition, q: int, dim: int, options: tuple, keys, posterior, stat
     return acquisition.propose(k_acq, posterior, ctx, q, dim, **dict(options))
 
 
-def step(fit: Callable, acquisition, q: int, dim: int, options: tuple, state: StepState, key: jax.Array):
-    """One model-based step: ``[q, dim]`` proposed points in the unit cube.
+def step(fit: Callable, acquisition, q: int, dim: int, options: tuple, state: StepState, key: jax.Array, init=None):
+    """One model-based step: ``[q, dim]`` proposed points in the unit cube, and the fitted
+    hyperparameters to warm-start the next step from (``None`` when ``init`` is ``None``).
 
-    ``fit(key, U, z, mask) -> posterior`` must be traceable (a surrogate's ``fit_traced``).
+    ``fit(key, U, z, mask[, init]) -> posterior`` must be traceable (a surrogate's ``fit_traced``).
     """
     keys = step_keys(key)
     prepared = prepare(state)
-    posterior = fit(keys[0], state.U, prepared.z, state.mask)
-    return propose(acquisition, q, dim, options, keys, posterior, state, prepared)
+    if init is None:
+        posterior, params = fit(keys[0], state.U, prepared.z, state.mask), None
+    else:
+        posterior = fit(keys[0], state.U, prepared.z, state.mask, init)
+        params = posterior.params
+    return propose(acquisition, q, dim, options, keys, posterior, state, prepared), params
+
+
+def warm_start_params(surrogate, dim: int):
+    """The hyperparameters the first fit of a run starts from, for a surrogate that warm-starts
+    (a true ``warm_start`` option and ``init_params(dim)``, as ``gp``); ``None`` otherwise."""
+    if getattr(surrogate, "warm_start", False) is True and callable(getattr(surrogate, "init_params", None)):
+        return surrogate.init_params(dim)
+    return None
 
 
 prepare_jit = jax.jit(prepare)

@@ -102,3 +102,30 @@ def test_degenerate_data_gives_finite_posteriors(data, case):
     assert np.all(np.isfinite(mean)) and np.all(var > 0) and np.all(np.isfinite(F))
     if case == "constant":
         np.testing.assert_allclose(mean, 0.0, atol=1e-6)
+
+
+def test_warm_start_reaches_the_cold_fits_optimum(data):
+    """L-BFGS started from a fitted ``params`` stays at that optimum, and started from a
+    perturbed one returns to it: the same log posterior, a vanishing gradient."""
+    X, y, _ = data
+    gp = GP()
+    mask = jnp.ones(len(y), bool)
+    loss = lambda p: gp.neg_log_posterior(p, jnp.asarray(X), jnp.asarray(y), mask)  # noqa: E731
+    cold = gp.fit(None, X, y)
+    again = gp.fit(None, X, y, init=cold.params)
+    # L-BFGS stops at a gradient below 1e-5, so a fit sits within ~1e-5 / curvature of the optimum.
+    np.testing.assert_allclose(again.lengthscale, cold.lengthscale, rtol=1e-4)
+    moved = {**cold.params, "log_lengthscale": cold.params["log_lengthscale"] + jnp.log(2.0)}
+    warm = gp.fit(None, X, y, init=jax.tree.map(lambda a: np.asarray(a).tolist(), moved))
+    assert float(loss(warm.params)) == pytest.approx(float(loss(cold.params)), abs=1e-8)
+    grad = jax.grad(loss)(warm.params)
+    assert max(float(jnp.max(jnp.abs(g))) for g in jax.tree.leaves(grad)) < 1e-4
+    np.testing.assert_allclose(warm.lengthscale, cold.lengthscale, rtol=1e-3)
+
+
+def test_bad_init_names_the_argument(data):
+    X, y, _ = data
+    with pytest.raises(ValueError, match="init must be a dict"):
+        GP().fit(None, X, y, init=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"init\['log_lengthscale'\] must have shape \(3,\)"):
+        GP().fit(None, X, y, init={**GP().init_params(3), "log_lengthscale": [0.0]})

@@ -61,3 +61,22 @@ def test_shape_errors_name_the_argument():
         Optimizer(BRANIN.bounds, acquisition="nope")
     with pytest.raises(ValueError, match="n must be"):
         opt.ask(0)
+
+
+def test_warm_start_is_saved_so_a_reloaded_run_continues_as_the_uninterrupted_one(tmp_path):
+    """The gp's hyperparameters from the last fit are part of the saved state: three more
+    asks of a reloaded optimizer equal those of the one that never stopped."""
+    opt = told(seed=4)
+    for _ in range(2):
+        X = opt.ask(1)
+        opt.tell(X, [BRANIN.fun(x) for x in X])
+    assert set(opt.state_dict()["warm_start"]) == {"log_lengthscale", "log_noise_excess", "mean"}
+    opt.save(tmp_path / "s.json")
+    again = Optimizer.load(tmp_path / "s.json")
+    for _ in range(3):
+        X, X_again = opt.ask(1), again.ask(1)
+        np.testing.assert_array_equal(X, X_again)
+        opt.tell(X, [BRANIN.fun(x) for x in X])
+        again.tell(X_again, [BRANIN.fun(x) for x in X_again])
+    cold = Optimizer(BRANIN.bounds, seed=4, n_init=8, surrogate_options={"warm_start": False})
+    assert cold.state_dict()["warm_start"] is None
