@@ -30,7 +30,7 @@ from .adaptation import (
 from .kernels.tunable import Tunable
 from .posterior import Posterior
 from .program import Program
-from .progress import progress_callback
+from .progress import progress_handle, report_progress
 from .sharding import CHAIN_METHODS, map_leading_axis
 from .validation import check_positive_int
 
@@ -58,9 +58,21 @@ def resolve_kernel(kernel):
     return kernel
 
 
+@partial(jax.jit, static_argnums=0)
+def _log_density_per_chain(logdensity_fn, positions):
+    """``logdensity_fn`` at each of ``positions`` (leading axis ``[chains]``); compiled once per function."""
+    return jax.vmap(logdensity_fn)(positions)
+
+
+@partial(jax.jit, static_argnums=0)
+def _constrained_draws(program, positions):
+    """``program.constrain`` over ``positions: [chains, draws, ...]``; compiled once per program."""
+    return jax.vmap(jax.vmap(program.constrain))(positions)
+
+
 def _check_finite_start(program, logdensity_fn, positions, num_chains):
     """Raise ``ValueError`` naming the site (or chain) whose initial log density is not finite."""
-    values = np.asarray(jax.jit(jax.vmap(logdensity_fn))(positions))
+    values = np.asarray(_log_density_per_chain(logdensity_fn, positions))
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size == 0:
         return
@@ -109,7 +121,7 @@ def _initial_positions(key, program, logdensity_fn, init_position, num_chains):
     # NumPyro's init_to_uniform, with a few retries for chains that start outside the support.
     positions = program.initial_positions(key, num_chains)
     for attempt in range(10):
-        finite = np.isfinite(np.asarray(jax.jit(jax.vmap(logdensity_fn))(positions)))
+        finite = np.isfinite(np.asarray(_log_density_per_chain(logdensity_fn, positions)))
         if finite.all():
             break
         fresh = program.initial_positions(jax.random.fold_in(key, attempt + 1), num_chains)
@@ -257,6 +269,26 @@ def sample_chains(
     return map_leading_axis(run, num_chains, chain_method)(keys, positions)
 
 
+@partial(
+    jax.jit,
+    static_argnames=(
+        "logdensity_fn",
+        "num_warmup",
+        "num_samples",
+        "thinning",
+        "adapt_step_size",
+        "adapt_mass",
+        "chain_method",
+        "progress_total",
+    ),
+)
+def _run_chains(keys, positions, kernel, handle, *, progress_total, **settings):
+    """``sample_chains`` compiled once per (log density, settings, kernel structure): the
+    kernel's arrays and the progress-bar ``handle`` are arguments, not constants."""
+    report = (lambda t: report_progress(handle, t, progress_total)) if progress_total else (lambda t: None)
+    return sample_chains(keys, positions, kernel=kernel, report=report, **settings)
+
+
 def mcmc(
     key: jax.Array,
     program: Program | Callable,
@@ -320,30 +352,28 @@ def mcmc(
     _check_finite_start(program, logdensity_fn, positions0, num_chains)
 
     total = num_warmup + num_samples * thinning
-    with progress_callback(total, enabled=progress, desc=f"mcmc {type(kernel).__name__}") as report:
-        batched = jax.jit(
-            partial(
-                sample_chains,
-                kernel=kernel,
-                logdensity_fn=logdensity_fn,
-                num_warmup=num_warmup,
-                num_samples=num_samples,
-                thinning=thinning,
-                adapt_step_size=adapt_step_size,
-                adapt_mass=adapt_mass,
-                chain_method=chain_method,
-                report=report,
-            )
-        )
+    settings = dict(
+        logdensity_fn=logdensity_fn,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        thinning=thinning,
+        adapt_step_size=adapt_step_size,
+        adapt_mass=adapt_mass,
+        chain_method=chain_method,
+        progress_total=total if progress else 0,
+    )
+    with progress_handle(total, enabled=progress, desc=f"mcmc {type(kernel).__name__}") as handle:
         keys = jax.random.split(k_run, num_chains)
         t0 = time.perf_counter()
-        compiled = batched.lower(keys, positions0).compile()
+        # Reused when the program, settings and the kernel's structure repeat (a second call
+        # with other data, keys or step size compiles nothing).
+        compiled = _run_chains.lower(keys, positions0, kernel, handle, **settings).compile()
         t1 = time.perf_counter()
-        positions, stats, tuned = jax.block_until_ready(compiled(keys, positions0))
+        positions, stats, tuned = jax.block_until_ready(compiled(keys, positions0, kernel, handle))
         t2 = time.perf_counter()
 
     if program is not None:
-        samples = jax.jit(jax.vmap(jax.vmap(program.constrain)))(positions)
+        samples = _constrained_draws(program, positions)
     elif isinstance(positions, dict):
         samples = dict(positions)
     else:

@@ -28,6 +28,7 @@ import pytest
 
 import inference
 from inference import kernels
+from tests.compilations import backend_compilations
 
 Z_MAX = 4.0
 NUM_CHAINS, NUM_WARMUP, NUM_SAMPLES = 4, 500, 1000
@@ -345,3 +346,18 @@ def test_chains_sharded_over_four_devices_through_warmup():
     """RWMH through warmup (step-size search, dual averaging, mass windows) sharded and vectorized."""
     out = run_sharded("slow")
     assert out["nuts_fixed"] < 1e-9 and out["rwmh_warmup"] < 1e-9, out
+
+
+def test_a_second_run_on_the_same_program_compiles_nothing():
+    """The sampler is compiled once per (program, kernel structure, settings): another key,
+    another step size or a progress bar reuse it, and the bar does not change the draws."""
+    program = regression_program()
+
+    def run(key, step_size, progress=False):
+        kernel = kernels.hmc(step_size=step_size, num_steps=5)
+        return inference.mcmc(key, program, kernel, num_warmup=20, num_samples=30, num_chains=2, progress=progress)
+
+    quiet = run(jax.random.PRNGKey(1), 0.05)
+    assert backend_compilations(lambda: run(jax.random.PRNGKey(2), 0.07)) == 0
+    with_bar = run(jax.random.PRNGKey(1), 0.05, progress=True)
+    np.testing.assert_array_equal(np.asarray(with_bar.positions), np.asarray(quiet.positions))

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from surrogates.bo import minimize, problems
 from surrogates.bo.compiled import minimize_compiled
 from surrogates.bo.space import Categorical, Real
 from surrogates.bo.step import traceable_fit
+from tests.compilations import backend_compilations
 
 PROBLEM = problems.get("branin")
 
@@ -27,18 +27,6 @@ PROBLEM = problems.get("branin")
 def branin(x):
     b, c, t = 5.1 / (4 * jnp.pi**2), 5 / jnp.pi, 1 / (8 * jnp.pi)
     return (x[1] - b * x[0] ** 2 + c * x[0] - 6.0) ** 2 + 10.0 * (1 - t) * jnp.cos(x[0]) + 10.0
-
-
-def backend_compilations(run) -> int:
-    """XLA compilations while ``run()`` executes."""
-    events = []
-    listener = lambda event, duration, **kw: events.append(event)  # noqa: E731
-    jax.monitoring.register_event_duration_secs_listener(listener)
-    try:
-        run()
-    finally:
-        jax.monitoring.unregister_event_duration_listener(listener)
-    return events.count("/jax/core/compile/backend_compile_duration")
 
 
 @pytest.fixture(scope="module")
