@@ -144,10 +144,22 @@ class DataAnnealing:
         return jax.vmap(one)(position)
 
 
-def make_path(path, num_particles: int):
-    """A path object from a name (``"adaptive_tempering"``, ``"tempering"``) or an object."""
+def make_path(path, num_particles: int, ess_threshold: float = 0.5):
+    """A path object from a name (``"adaptive_tempering"``, ``"tempering"``) or an object.
+
+    ``AdaptiveTempering(criterion="ess")`` needs ``target < ess_threshold``: the ESS of the
+    weights is never raised again without resampling, so once a step leaves it at
+    ``target`` × N without resampling, no later step can keep it there and every one after
+    it creeps forward by the minimum increment until ``max_steps``.
+    """
     if path in ("adaptive_tempering", "tempering"):
         return AdaptiveTempering()
+    if isinstance(path, AdaptiveTempering) and path.criterion == "ess" and not path.target < ess_threshold:
+        raise ValueError(
+            f"adaptive_tempering(target_ess={path.target}, criterion='ess') needs target_ess < ess_threshold "
+            f"(got ess_threshold={ess_threshold}): without resampling the ESS cannot return to the target and "
+            "SMC would stall; use criterion='cess' (the default) or a larger ess_threshold"
+        )
     if isinstance(path, AdaptiveTempering | FixedTempering | DataAnnealing):
         return path
     raise ValueError(

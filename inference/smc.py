@@ -126,7 +126,7 @@ def smc(
     check_scheme(resampling)
     if not isinstance(program, Program):
         raise TypeError(f"program must be an inference.Program, got {type(program).__name__}")
-    path = make_path(path, num_particles)
+    path = make_path(path, num_particles, ess_threshold)
     kernel = resolve_kernel(kernel)
 
     k_prior, k_run, k_samples = jax.random.split(key, 3)
