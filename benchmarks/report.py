@@ -216,6 +216,10 @@ RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "mcmc_vs_numpyro": ("MCMC: modbayes NUTS against NumPyro", mcmc_vs_numpyro),
     "smc_vs_blackjax": ("SMC: modbayes tempered SMC against BlackJAX", smc_vs_blackjax),
     "bo_vs_botorch": ("BO loop: modbayes GP + LogEI against BoTorch", lambda d: by_problem_and_method(d, "botorch")),
+    "bo_vs_botorch_hartmann6_20_seeds": (
+        "BO loop against BoTorch: hartmann6 over 20 seeds",
+        lambda d: by_problem_and_method(d, "botorch"),
+    ),
     "compiled_bo": ("Compiled BO against the Python loop and BoTorch", compiled_bo),
     "gp_warm_start": ("GP hyperparameters warm-started from the previous step, or not", by_problem_and_method),
     "kernel_throughput": ("NNGP kernel throughput against BoTorch", kernel_throughput),
