@@ -182,6 +182,17 @@ def headline(stem: str, d: dict) -> str | None:
                     f"median regret {fmt(m['final_regret_median'])} vs {fmt(b['final_regret_median'])}"
                 )
         return "; ".join(parts)
+    if stem == "bo_vs_botorch_hartmann6_20_seeds":
+        runs = d["problems"]["hartmann6"]
+        m, b = runs["modbayes"], runs["botorch"]
+        solved = [sum(r < 0.01 for r in x["final_regrets"]) for x in (m, b)]
+        means = [sum(x["final_regrets"]) / len(x["final_regrets"]) for x in (m, b)]
+        ratio = fmt(m["total_wall_seconds"] / b["total_wall_seconds"])
+        return (
+            f"hartmann6, {len(m['final_regrets'])} seeds: wall time {ratio}× BoTorch's; "
+            f"runs within 0.01 of the optimum {solved[0]} vs {solved[1]}, mean regret "
+            f"{fmt(means[0])} vs {fmt(means[1])}"
+        )
     if stem == "compiled_bo":
         return (
             f"hartmann6, 5 seeds × 100 evaluations: {fmt(d['compiled_over_botorch'])}× BoTorch's total, "
