@@ -9,15 +9,10 @@ the same as without a bar.
 
 import contextlib
 import itertools
-import sys
 from collections.abc import Callable
 
 import jax
 from tqdm.auto import tqdm
-
-
-def _is_interactive() -> bool:
-    return sys.stderr.isatty() or "ipykernel" in sys.modules
 
 
 @contextlib.contextmanager
@@ -26,7 +21,7 @@ def _bar(total: int, enabled: bool, desc: str):
     if not enabled or total <= 0:
         yield None
         return
-    bar = tqdm(total=total, desc=desc, disable=not _is_interactive() and not enabled, leave=True)
+    bar = tqdm(total=total, desc=desc, leave=True)
 
     def advance(i):
         done = min(int(i) + 1, total)

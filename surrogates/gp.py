@@ -23,6 +23,7 @@ import equinox as eqx
 import gpjax
 import jax
 import jax.numpy as jnp
+import numpy as np
 import numpyro.distributions as dist
 
 from .linalg import gaussian_quad_logdet, jittered_cholesky
@@ -150,7 +151,8 @@ class GP:
             raise ValueError(f"{name} must be a dict with keys {sorted(expected)}, got {got}")
         checked = {}
         for k, ref in expected.items():
-            value = jnp.asarray(params[k], jnp.float64)
+            # Through numpy: jnp.asarray of a nested list (a saved state's JSON) compiles a program.
+            value = jnp.asarray(np.asarray(params[k], np.float64))
             if value.shape != ref.shape:
                 raise ValueError(f"{name}[{k!r}] must have shape {ref.shape}, got {value.shape}")
             checked[k] = value

@@ -99,14 +99,9 @@ def minimize_compiled(
     options = tuple(sorted((optimizer_options or {}).items()))
     configuration = (surrogate, _frozen(surrogate_options), acquisition, _frozen(acquisition_options))
     run = _compiled_run(fun, configuration, space.dim, n_init, budget, batch_size, options)
-    # On a CPU with several (host) devices each runs its block of seeds; the seed axis is
-    # padded to a multiple of the device count by repeating the last seed (dropped below).
-    num_padded = -len(seeds) % jax.device_count() if jax.default_backend() == "cpu" else 0
-    padded = np.concatenate([np.asarray(seeds), np.repeat(seeds[-1], num_padded)])
-    U0 = np.concatenate([U0, np.repeat(U0[-1:], num_padded, axis=0)])
     with single_threaded_blas():  # see surrogates/threads.py: tiny LAPACK calls, one BLAS thread
-        X, y = run(jnp.asarray(padded), jnp.asarray(U0), lo, hi)
-        X, y = np.asarray(X)[: len(seeds)], np.asarray(y)[: len(seeds)]
+        X, y = run(jnp.asarray(seeds), jnp.asarray(U0), lo, hi)
+        X, y = np.asarray(X), np.asarray(y)
     masked = np.where(np.isfinite(y), y, np.inf)
     best = np.argmin(masked, axis=1)
     rows = np.arange(len(seeds))

@@ -139,13 +139,10 @@ class Optimizer:
         state = self.step_state()
         keys = step_keys(ask_key(self.seed, self.num_asked))
         prepared = prepare_jit(state)
-        init = self.warm_params
-        if init is None:
-            init = warm_start_params(self.surrogate, self.space.cube_dim)
-        if init is None:
-            posterior = self.surrogate.fit(keys[0], state.U, prepared.z, mask=state.mask)
-        else:
-            posterior = self.surrogate.fit(keys[0], state.U, prepared.z, mask=state.mask, init=init)
+        init = self.warm_params or warm_start_params(self.surrogate, self.space.cube_dim)
+        warm = {} if init is None else {"init": init}
+        posterior = self.surrogate.fit(keys[0], state.U, prepared.z, mask=state.mask, **warm)
+        if warm:
             self.warm_params = jax.tree.map(lambda a: np.asarray(a).tolist(), posterior.params)
         jax.block_until_ready(posterior)
         fitted = time.perf_counter()
