@@ -16,9 +16,11 @@ import jax
 jax.config.update("jax_enable_x64", True)
 
 from .bnn import BNNSurrogate  # noqa: E402
+from .cross_validate import CrossValidation, cross_validate  # noqa: E402
 from .dkl import DKL, DKLPosterior  # noqa: E402
 from .dkm import DKM, DKMPosterior  # noqa: E402
-from .gp import GP, GPPosterior  # noqa: E402
+from .gp import GP  # noqa: E402
+from .gp_posterior import GPPosterior  # noqa: E402
 from .kernel_gp import IBNN, NTKGP, KernelGP, KernelGPPosterior  # noqa: E402
 from .protocol import Posterior, Surrogate  # noqa: E402
 from .registry import get, names, register  # noqa: E402
@@ -33,6 +35,8 @@ __all__ = [
     "get",
     "names",
     "register",
+    "cross_validate",
+    "CrossValidation",
     # wide-network kernel surrogates
     "IBNN",
     "NTKGP",

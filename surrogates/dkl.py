@@ -142,5 +142,6 @@ def _fit(model: DKL, key, X, y, mask) -> DKLPosterior:
     lengthscale, noise = jnp.exp(params["log_lengthscale"]), model.min_noise + jnp.exp(params["log_noise"])
     L = jittered_cholesky(masked_gram(matern52(lengthscale), F, mask, noise))
     alpha = jax.scipy.linalg.cho_solve((L, True), jnp.where(mask, y, 0.0))
-    gp = GPPosterior(F, mask, L, alpha, lengthscale, noise, jnp.zeros((), X.dtype))
+    zero, one = jnp.zeros((), X.dtype), jnp.ones((), X.dtype)
+    gp = GPPosterior(matern52(lengthscale), F, mask, L, alpha, zero, noise, one, None)
     return DKLPosterior(params["net"], gp)

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 
+from .gp_posterior import GPPosterior
 from .linalg import gaussian_quad_logdet, jittered_cholesky
 from .optim import lbfgs_minimize
 from .registry import register
@@ -54,52 +55,10 @@ def masked_gram(kernel, X: jax.Array, mask: jax.Array, noise: jax.Array) -> jax.
     return K + jnp.diag(m * noise + (1.0 - m))
 
 
-class GPPosterior(eqx.Module):
-    """Posterior of an exact GP; all arrays padded to the training bucket size ``n``.
-
-    Fields: ``X: [n, d]``, ``mask: [n]``, ``L: [n, n]`` the Cholesky factor of the
-    masked ``K + noise I``, ``alpha: [n] = (K + noise I)^-1 (y - mean)``, and the
-    fitted ``lengthscale: [d]``, ``noise`` and ``mean``; ``params`` holds them unconstrained
-    (``GP.init_params``'s structure), the warm start of the next fit.
-    """
-
-    X: jax.Array
-    mask: jax.Array
-    L: jax.Array
-    alpha: jax.Array
-    lengthscale: jax.Array
-    noise: jax.Array
-    mean: jax.Array
-    params: dict | None = None
-
-    def _cross(self, Xq: jax.Array) -> jax.Array:
-        """``k(X, Xq): [n, m]`` with padded training rows zeroed."""
-        Kxq = matern52(self.lengthscale).cross_covariance(self.X, Xq)
-        return Kxq * self.mask.astype(Xq.dtype)[:, None]
-
-    def predict(self, Xq: jax.Array) -> tuple[jax.Array, jax.Array]:
-        """Mean and variance of latent f at ``Xq: [m, d]`` (Rasmussen & Williams eq. 2.25-2.26)."""
-        Kxq = self._cross(Xq)
-        v = jax.scipy.linalg.solve_triangular(self.L, Kxq, lower=True)
-        mean = self.mean + Kxq.T @ self.alpha
-        var = jnp.maximum(1.0 - jnp.sum(v**2, axis=0), 1e-12)  # prior variance is 1
-        return mean, var
-
-    def sample(self, key: jax.Array, Xq: jax.Array, num_samples: int) -> jax.Array:
-        """Joint draws of f at ``Xq: [m, d]``: ``[num_samples, m]``, reparameterised by ``key``."""
-        Kxq = self._cross(Xq)
-        v = jax.scipy.linalg.solve_triangular(self.L, Kxq, lower=True)
-        mean = self.mean + Kxq.T @ self.alpha
-        cov = matern52(self.lengthscale).cross_covariance(Xq, Xq) - v.T @ v
-        Lq = jittered_cholesky(0.5 * (cov + cov.T))
-        z = jax.random.normal(key, (Xq.shape[0], num_samples), dtype=Xq.dtype)
-        return (mean[:, None] + Lq @ z).T
-
-
 @register("gp")
 @dataclasses.dataclass(frozen=True)
 class GP:
-    """Exact GP surrogate (registered as ``"gp"``).
+    """Exact GP surrogate (registered as ``"gp"``): ``GPPosterior`` with a Matérn-5/2 ARD kernel.
 
     Args:
         lengthscale: fixed (``learn=False``) or initial lengthscale, a float or a
@@ -188,7 +147,8 @@ class GP:
         L = jittered_cholesky(masked_gram(matern52(lengthscale), X, mask, noise))
         resid = jnp.where(mask, y - params["mean"], 0.0)
         alpha = jax.scipy.linalg.cho_solve((L, True), resid)
-        return GPPosterior(X, mask, L, alpha, lengthscale, noise, params["mean"], params)
+        one = jnp.ones((), X.dtype)
+        return GPPosterior(matern52(lengthscale), X, mask, L, alpha, params["mean"], noise, one, params)
 
     def neg_log_posterior(self, params: dict, X, y, mask) -> jax.Array:
         """−(log marginal likelihood + log prior) / n over the real rows."""

@@ -29,8 +29,8 @@ import jax
 import jax.numpy as jnp
 from numpyro import distributions as dist
 
-from .kernel_gp import KernelGP, KernelGPPosterior
-from .linalg import jittered_cholesky
+from .gp_posterior import GPPosterior, joint_draws
+from .kernel_gp import KernelGP
 from .threads import single_threaded_blas
 from .training_data import as_training_data
 
@@ -39,8 +39,8 @@ PRIORS = ("half_cauchy", "burr12", "inverse_gamma")
 MIN_ESS = 100
 
 
-class ScaleMixturePosterior(KernelGPPosterior):
-    """``KernelGPPosterior`` (``scale`` = E_w[s]) plus the particles ``scales: [N]``, ``log_weights: [N]``, ``ess``."""
+class ScaleMixturePosterior(GPPosterior):
+    """``GPPosterior`` (``scale`` = E_w[s]) plus the particles ``scales: [N]``, ``log_weights: [N]``, ``ess``."""
 
     scales: jax.Array
     log_weights: jax.Array
@@ -49,10 +49,9 @@ class ScaleMixturePosterior(KernelGPPosterior):
     def sample(self, key: jax.Array, Xq: jax.Array, num_samples: int) -> jax.Array:
         """Joint draws of f at ``Xq: [m, d]``: ``[num_samples, m]`` (scale by weight, then the GP)."""
         key_s, key_z = jax.random.split(key)
-        mean, cov = self.covariance(Xq)  # scaled by E_w[s]; undo it, each draw has its own s
         s = self.scales[jax.random.categorical(key_s, self.log_weights, shape=(num_samples,))]
-        z = jax.random.normal(key_z, (Xq.shape[0], num_samples), dtype=Xq.dtype)
-        return (mean[:, None] + (jittered_cholesky(cov / self.scale) @ z) * jnp.sqrt(s)[None, :]).T
+        # covariance() is scaled by E_w[s]; each draw has its own s instead.
+        return joint_draws(key_z, *self.covariance(Xq), num_samples, scales=s / self.scale)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +76,8 @@ class ScaleMixtureGP(KernelGP):
     burr_c: float = 2.0
     burr_k: float = 1.0
     num_particles: int = 4096
+
+    learns_outputscale = False  # the mixture is over the output scale
 
     def __post_init__(self):
         super().__post_init__()
@@ -128,13 +129,14 @@ class ScaleMixtureGP(KernelGP):
 
 
 @jax.jit(static_argnums=0)
-def _reweight(model: ScaleMixtureGP, key, gp: KernelGPPosterior, y) -> ScaleMixturePosterior:
+def _reweight(model: ScaleMixtureGP, key, gp: GPPosterior, y) -> ScaleMixturePosterior:
     s = model.prior_draws(key)
     n = jnp.sum(gp.mask)
     quad = jnp.where(gp.mask, y, 0.0) @ gp.alpha  # yᵀ(K + σ²I)⁻¹y
     log_w = -0.5 * quad / s - 0.5 * n * jnp.log(s)
     log_w = log_w - jax.scipy.special.logsumexp(log_w)
     w = jnp.exp(log_w)
+    scale, ess = jnp.sum(w * s), 1.0 / jnp.sum(w**2)
     return ScaleMixturePosterior(
-        gp.kernel, gp.X, gp.mask, gp.L, gp.alpha, gp.noise, jnp.sum(w * s), s, log_w, 1.0 / jnp.sum(w**2)
+        gp.kernel, gp.X, gp.mask, gp.L, gp.alpha, gp.mean, gp.noise, scale, None, s, log_w, ess
     )

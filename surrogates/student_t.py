@@ -24,14 +24,16 @@ from jax.scipy.special import gammaln
 from numpyro import distributions as dist
 
 from .gp import masked_gram
-from .kernel_gp import KernelGP, KernelGPPosterior
-from .linalg import gaussian_quad_logdet, jittered_cholesky
+from .gp_posterior import GPPosterior, joint_draws
+from .kernel_gp import KernelGP
+from .linalg import gaussian_quad_logdet
+from .optim import lbfgs_minimize
 from .registry import register
 from .scale_mixture import PRIORS, ScaleMixtureGP
 
 
-class StudentTPosterior(KernelGPPosterior):
-    """``KernelGPPosterior`` whose ``scale`` is the Student-t scale factor, with ``dof: ν + n``."""
+class StudentTPosterior(GPPosterior):
+    """``GPPosterior`` whose ``scale`` is the Student-t scale factor, with ``dof: ν + n``."""
 
     dof: jax.Array
 
@@ -47,10 +49,8 @@ class StudentTPosterior(KernelGPPosterior):
         draw is a differentiable function of ``Xq``.
         """
         key_z, key_w = jax.random.split(key)
-        mean, cov = self.covariance(Xq)
-        z = jax.random.normal(key_z, (Xq.shape[0], num_samples), dtype=Xq.dtype)
         w = 2.0 * jax.random.gamma(key_w, self.dof / 2, (num_samples,), dtype=Xq.dtype)
-        return (mean[:, None] + (jittered_cholesky(cov) @ z) * jnp.sqrt(self.dof / w)[None, :]).T
+        return joint_draws(key_z, *self.covariance(Xq), num_samples, scales=self.dof / w)
 
 
 # The learned shape α: at least ½ (ν ≥ 1), at most 1e4 (a GP to within round-off).
@@ -63,15 +63,18 @@ class StudentT(KernelGP):
 
     Args:
         alpha, beta: shape and scale of the inverse-gamma prior on the kernel's scale;
-            ``ν = 2α``. With ``learn=True`` α (the tail weight) is fitted with the kernel,
-            within ``ALPHA_BOUNDS``, and the prior's scale ratio ``β/α`` stays as given: the
-            kernel's own variances already set the amplitude, and learning β as well left a
+            ``ν = 2α``. With ``learn=True`` the kernel (its output scale included) and the noise
+            are ``KernelGP``'s MAP fit, then α (the tail weight) is fitted under a Gamma prior
+            on ν, within ``ALPHA_BOUNDS`` (``fit_params``). The ratio ``β/α`` stays as given:
+            the kernel's output scale already sets the amplitude, and learning β as well left a
             flat direction (``β/α → 0`` while the variances grow without bound) along which
             the fit ran off to α ~ 1e7 and a posterior scale of 1e-10.
     """
 
     alpha: float = 3.0
     beta: float = 3.0
+
+    learns_outputscale = True
 
     def __post_init__(self):
         super().__post_init__()
@@ -81,13 +84,38 @@ class StudentT(KernelGP):
     def init_params(self) -> dict:
         return {**super().init_params(), "log_alpha": jnp.log(jnp.asarray(self.alpha, jnp.float64))}
 
+    def fit_params(self, X, y, mask) -> dict:
+        """The kernel and noise by the GP's MAP (``KernelGP``), then α alone by the Student-t marginal.
+
+        Fitting everything by the Student-t marginal ran ν to its bound of 1 and shrank the scale:
+        95% coverage 0.80 on ackley10 (n = 100), against 0.88 for this two-stage fit. Traceable.
+        """
+        init = self.init_params()
+        alpha0 = {"log_alpha": init.pop("log_alpha")}
+        if not self.learn:
+            return {**init, **alpha0}
+        kernel_loss = lambda p: KernelGP.loss(self, p, X, y, mask)  # noqa: E731
+        params = lbfgs_minimize(kernel_loss, init, max_steps=self.max_steps)
+        t_loss = lambda a: self.loss({**params, **a}, X, y, mask)  # noqa: E731
+        return {**params, **lbfgs_minimize(t_loss, alpha0, max_steps=self.max_steps)}
+
+    def log_prior(self, params: dict) -> jax.Array:
+        """``KernelGP``'s priors plus ν = 2α ~ Gamma(2, 0.1) (Juárez & Steel 2010; mean 20): without it the
+        fit ran to the bound ν = 1 on every BO-like data set, and the predictive went narrow."""
+        if "log_alpha" not in params:  # the kernel stage of fit_params
+            return super().log_prior(params)
+        alpha, _ = self.shape_and_ratio(params)
+        return super().log_prior(params) + dist.Gamma(2.0, 0.1).log_prob(2 * alpha)
+
     def shape_and_ratio(self, params: dict) -> tuple[jax.Array, jax.Array]:
         """``(α, c = β/α)``: α from ``params``, a learned one kept in ``ALPHA_BOUNDS`` (beyond 1e4
         the process is a GP to within round-off, and lnΓ differences of huge arguments cancel);
-        c as given."""
+        c as given. The lower bound is soft (``lo + softplus(α − lo)``): a clip there has no
+        gradient, so a fit that crossed it could not come back however the prior pulled."""
         alpha = jnp.exp(params["log_alpha"])
         if self.learn:
-            alpha = jnp.clip(alpha, *ALPHA_BOUNDS)
+            lo, hi = ALPHA_BOUNDS
+            alpha = jnp.minimum(lo + jax.nn.softplus(alpha - lo), hi)
         return alpha, jnp.asarray(self.beta / self.alpha, alpha.dtype)
 
     def loss(self, params: dict, X, y, mask) -> jax.Array:
@@ -105,7 +133,7 @@ class StudentT(KernelGP):
             - (half_logdet + 0.5 * n * jnp.log(c))
             - 0.5 * (nu + n) * jnp.log1p(2 * half_quad / c / nu)
         )
-        return -log_p / n
+        return -(log_p + self.log_prior(params)) / n
 
     def condition(self, params: dict, X, y, mask) -> StudentTPosterior:
         gp = super().condition(params, X, y, mask)
@@ -113,7 +141,7 @@ class StudentT(KernelGP):
         nu, n = 2 * alpha, jnp.sum(mask)
         quad = jnp.where(mask, y, 0.0) @ gp.alpha / c  # yᵀΣ⁻¹y
         scale = c * (nu + quad) / (nu + n)
-        return StudentTPosterior(gp.kernel, X, mask, gp.L, gp.alpha, gp.noise, scale, nu + n)
+        return StudentTPosterior(gp.kernel, X, mask, gp.L, gp.alpha, gp.mean, gp.noise, scale, None, nu + n)
 
 
 @register("student_t")

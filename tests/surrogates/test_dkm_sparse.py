@@ -14,7 +14,7 @@ import surrogates
 from surrogates.dkm import AUTO_MAX_EXACT, AUTO_NUM_INDUCING, DKM
 from surrogates.dkm_sparse import SparseDKMPosterior, farthest_point_subset
 from surrogates.kernels import nngp
-from tests.surrogates.conftest import NNGP_OPTS
+from tests.surrogates.conftest import NNGP_OPTS, cube_gram
 
 OPTS = NNGP_OPTS
 # The same configuration as test_dkm.FINITE, so the two files share its compiled fit.
@@ -40,8 +40,9 @@ def test_all_points_as_inducing_points_is_the_exact_objective(data):
     params = {"hyper": EXACT.init_params(), "grams": random_grams(jax.random.PRNGKey(0), len(y), OPTS["depth"])}
     exact = jax.jit(EXACT.objective)(params, X, y, mask)
     init = ALL_POINTS.init_all(X, mask)
-    np.testing.assert_array_equal(init["inducing"], X)  # the farthest-point pick keeps X's order
-    got = jax.jit(ALL_POINTS.objective)({**params, "inducing": X}, X, y, mask)
+    # The farthest-point pick keeps X's order; inducing inputs live on the centred cube.
+    np.testing.assert_array_equal(init["inducing"], X - 0.5)
+    got = jax.jit(ALL_POINTS.objective)({**params, "inducing": X - 0.5}, X, y, mask)
     np.testing.assert_allclose(got, exact, rtol=1e-8)
 
     # Padding: 4 padded rows and num_inducing = 20 > 16 real rows, so 4 inducing slots are surplus.
@@ -51,7 +52,7 @@ def test_all_points_as_inducing_points_is_the_exact_objective(data):
     maskp = jnp.arange(20) < 16
     padded = DKM(nu=1.0, num_inducing=20, **OPTS)
     Zp = padded.init_all(Xp, maskp)["inducing"]
-    np.testing.assert_array_equal(Zp[:16], X)
+    np.testing.assert_array_equal(Zp[:16], X - 0.5)
     grams_p = random_grams(jax.random.PRNGKey(1), 20, OPTS["depth"])
     for raw, raw_p in zip(params["grams"], grams_p, strict=True):
         raw_p["strict"] = raw_p["strict"].at[:16, :16].set(raw["strict"])
@@ -74,7 +75,7 @@ def test_all_points_as_inducing_points_is_the_exact_fit(data, exact_posterior):
     # steps; 1e-6 as in test_dkm's padding test. The joint covariance checks the m × m path too.
     X, y, Xq = data
     post = ALL_POINTS.fit(jax.random.PRNGKey(0), X, y)
-    assert isinstance(post, SparseDKMPosterior)
+    assert isinstance(post.inner, SparseDKMPosterior)
     mean, var = post.predict(Xq)
     want_mean, want_var = exact_posterior.predict(Xq)
     np.testing.assert_allclose(mean, want_mean, atol=1e-6)
@@ -83,7 +84,8 @@ def test_all_points_as_inducing_points_is_the_exact_fit(data, exact_posterior):
 
 
 def nngp_gram(a, b):
-    return np.asarray(nngp(a, b, **{k: OPTS[k] for k in ("depth", "weight_var", "bias_var")}))
+    """The kernel ``ibnn`` and the DKM at ν → ∞ use: the NNGP on the centred, normalised cube."""
+    return cube_gram(nngp, a, b, **{k: OPTS[k] for k in ("depth", "weight_var", "bias_var")})
 
 
 def titsias(X, y, Z, Xq, noise):
@@ -115,7 +117,7 @@ def test_infinite_nu_is_the_sparse_nngp_gp(data):
     X, y, Xq = data
     model = DKM(nu=1e8, num_inducing=8, learn_inducing=False, **OPTS)
     post = model.fit(jax.random.PRNGKey(0), X, y)
-    bound, want_mean, want_var = titsias(X, y, np.asarray(post.Z), Xq, OPTS["noise"])
+    bound, want_mean, want_var = titsias(X, y, np.asarray(post.inner.Z) + 0.5, Xq, OPTS["noise"])
     mean, var = post.predict(Xq)
     np.testing.assert_allclose(mean, want_mean, atol=1e-6)
     np.testing.assert_allclose(var, want_var, rtol=1e-5)
@@ -143,7 +145,8 @@ def test_sparse_fit_improves_its_objective(data, learned):
     X_, y_, mask = jnp.asarray(X), jnp.asarray(y), jnp.ones(len(y), bool)
     init = SPARSE.init_all(X_, mask)
     start = SPARSE.objective(init, X_, y_, mask)
-    np.testing.assert_allclose(start, titsias(X, y, np.asarray(init["inducing"]), X[:1], OPTS["noise"])[0], rtol=1e-9)
+    want = titsias(X, y, np.asarray(init["inducing"]) + 0.5, X[:1], OPTS["noise"])[0]
+    np.testing.assert_allclose(start, want, rtol=1e-9)
     assert SPARSE.objective(learned, X_, y_, mask) > start + 1.0
     assert not np.allclose(learned["inducing"], init["inducing"])
 
@@ -157,7 +160,7 @@ def test_padding_rows_are_ignored(data, learned):
     maskp = np.arange(len(yp)) < len(y)
     post = SPARSE.fit(jax.random.PRNGKey(0), Xp, yp, mask=maskp)
     want = SPARSE.condition(learned, jnp.asarray(X), jnp.asarray(y), jnp.ones(len(y), bool))
-    np.testing.assert_allclose(post.Z, want.Z, atol=1e-6)
+    np.testing.assert_allclose(post.inner.Z, want.inner.Z, atol=1e-6)
     np.testing.assert_allclose(post.predict(Xq)[0], want.predict(Xq)[0], atol=1e-6)
     np.testing.assert_allclose(post.predict(Xq)[1], want.predict(Xq)[1], rtol=1e-5)
 

@@ -8,12 +8,13 @@ import pytest
 import surrogates
 from surrogates import kernels
 from surrogates.kernel_gp import IBNN, NTKGP
+from tests.surrogates.conftest import cube_gram
 
 
 def closed_form(kernel_fn, X, y, Xq, noise, **kw):
-    K = np.asarray(kernel_fn(X, X, **kw)) + noise * np.eye(len(X))
-    Ks = np.asarray(kernel_fn(Xq, X, **kw))
-    Kss = np.asarray(kernel_fn(Xq, Xq, **kw))
+    K = cube_gram(kernel_fn, X, X, **kw) + noise * np.eye(len(X))
+    Ks = cube_gram(kernel_fn, Xq, X, **kw)
+    Kss = cube_gram(kernel_fn, Xq, Xq, **kw)
     return Ks @ np.linalg.solve(K, y), Kss - Ks @ np.linalg.solve(K, Ks.T)
 
 
