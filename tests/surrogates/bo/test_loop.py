@@ -114,7 +114,9 @@ def test_compilations_grow_logarithmically_with_the_data():
     steady = [c for n, c in per_iteration[1:] if n not in (17, 33)]
     assert all(c == 0 for c in steady), str(per_iteration)
     crossings = dict(per_iteration)
-    assert 2 <= crossings[17] <= 4 and 2 <= crossings[33] <= 4, str(per_iteration)
+    # Run alone, each crossing compiles 2-4 programs; in a test process that already ran a BO loop
+    # the same bucket's programs are in JAX's in-memory cache and a crossing compiles none.
+    assert crossings[17] <= 4 and crossings[33] <= 4, str(per_iteration)
 
 
 def test_multi_objective_result_is_a_pareto_front():
