@@ -24,7 +24,7 @@ from scipy.stats import qmc
 
 import surrogates
 from surrogates.bo import problems
-from surrogates.calibration import know_nothing_nll, predictive_metrics, reliability
+from surrogates.calibration import RELIABILITY_LEVELS, know_nothing_nll, predictive_metrics, reliability
 
 PROBLEMS = ("branin", "hartmann6", "ackley10", "bnn_draw100", "poly_draw200")
 NUM_HELD_OUT = 1000
@@ -48,7 +48,7 @@ def cell(name: str, data, seed: int) -> dict:
     post = surrogates.get(name).fit(jax.random.PRNGKey(seed), X, y)
     mean, var = (np.asarray(a) for a in post.predict(Xt))
     record = predictive_metrics(mean, var, yt) | {"fit_s": time.perf_counter() - t0}
-    levels, observed = reliability(mean, var, yt)
+    _, observed = reliability(mean, var, yt)
     return record | {"reliability": observed.tolist()}
 
 
@@ -129,7 +129,7 @@ def plot_reliability(cells: list[dict], path: pathlib.Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    levels = np.linspace(0.05, 0.95, 19)
+    levels = np.asarray(RELIABILITY_LEVELS)
     fig, ax = plt.subplots(figsize=(5.5, 5))
     for name in sorted({c["surrogate"] for c in cells if "reliability" in c}):
         curves = np.array([c["reliability"] for c in cells if c["surrogate"] == name and "reliability" in c])

@@ -15,8 +15,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from .gp import GPPosterior, masked_gram, matern52
-from .linalg import gaussian_quad_logdet, jittered_cholesky
+from .gp import matern52
+from .gp_posterior import GPPosterior, masked_gram
+from .linalg import gaussian_quad_logdet
 from .registry import register
 from .threads import single_threaded_blas
 from .training_data import as_training_data
@@ -139,9 +140,5 @@ def _fit(model: DKL, key, X, y, mask) -> DKLPosterior:
     }
     params = _adam(lambda p: model.loss(p, X, y, mask), params, model.steps, model.learning_rate)
     F = mlp_apply(params["net"], X)
-    lengthscale, noise = jnp.exp(params["log_lengthscale"]), model.min_noise + jnp.exp(params["log_noise"])
-    L = jittered_cholesky(masked_gram(matern52(lengthscale), F, mask, noise))
-    alpha = jax.scipy.linalg.cho_solve((L, True), jnp.where(mask, y, 0.0))
-    zero, one = jnp.zeros((), X.dtype), jnp.ones((), X.dtype)
-    gp = GPPosterior(matern52(lengthscale), F, mask, L, alpha, zero, noise, one, None)
-    return DKLPosterior(params["net"], gp)
+    kernel, noise = matern52(jnp.exp(params["log_lengthscale"])), model.min_noise + jnp.exp(params["log_noise"])
+    return DKLPosterior(params["net"], GPPosterior.condition(kernel, F, y, mask, noise))

@@ -38,7 +38,6 @@ from .dkm_grams import condition_layer, conditional_maps, gram_chain, last_layer
 from .dkm_sparse import SparseDKMPosterior, farthest_point_subset, inducing_mask, titsias_bound
 from .gp_posterior import joint_draws
 from .kernel_gp import KernelGP
-from .kernels import nngp
 from .linalg import gaussian_quad_logdet, jittered_cholesky
 from .optim import lbfgs_minimize
 from .registry import register
@@ -192,17 +191,10 @@ class DKM(KernelGP):
     def _variances(self, hyper: dict) -> tuple[jax.Array, jax.Array]:
         return jnp.exp(hyper["log_weight_var"]), jnp.exp(hyper["log_bias_var"])
 
-    def _out_scale(self, hyper: dict, d: int) -> jax.Array:
-        """``outputscale / nngp(u, u)``: ``CubeKernel``'s factor, so ν → ∞ is ``ibnn``'s GP exactly."""
-        wv, bv = self._variances(hyper)
-        u = jnp.full((1, d), (1.0 / 12.0) ** 0.5)  # a typical point of the centred cube
-        norm = nngp(u, u, depth=self.depth, weight_var=wv, bias_var=bv, activation=self.activation)[0, 0]
-        outputscale = jnp.exp(hyper["log_outputscale"]) if self.learns_outputscale else self.outputscale
-        return outputscale / norm
-
     def _on_cube(self, hyper: dict, X, y):
-        """``(X − ½, y / √c, noise / c, c)``: the DKM is fitted on these (``CubeDKMPosterior``)."""
-        c = self._out_scale(hyper, X.shape[1])
+        """``(X − ½, y / √c, noise / c, c)`` with ``c`` ``CubeKernel``'s factor (so ν → ∞ is ``ibnn``'s
+        GP exactly): the DKM is fitted on these (``CubeDKMPosterior``)."""
+        c = self.kernel(hyper).factor(X.shape[1], X.dtype)
         return X - 0.5, y / jnp.sqrt(c), self.noise_var(hyper) / c, c
 
     def _kl_penalty(self, kls: list) -> jax.Array:

@@ -26,8 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
 
-from .gp_posterior import GPPosterior
-from .linalg import gaussian_quad_logdet, jittered_cholesky
+from .gp_posterior import GPPosterior, masked_gram
+from .linalg import gaussian_quad_logdet
 from .optim import lbfgs_minimize
 from .registry import register
 from .threads import single_threaded_blas
@@ -42,17 +42,6 @@ def matern52(lengthscale: jax.Array) -> gpjax.kernels.Matern52:
     """
     kernel = gpjax.kernels.Matern52(lengthscale=jnp.ones_like(lengthscale), variance=1.0)
     return eqx.tree_at(lambda k: (k.lengthscale, k.variance), kernel, (lengthscale, jnp.ones(())))
-
-
-def masked_gram(kernel, X: jax.Array, mask: jax.Array, noise: jax.Array) -> jax.Array:
-    """``K + noise I`` on real rows of ``X: [n, d]``; padded rows become unit, uncorrelated.
-
-    The padded block is the identity and its residuals are zero, so it adds nothing
-    to the data fit and only a constant to the log likelihood.
-    """
-    m = mask.astype(X.dtype)
-    K = kernel.cross_covariance(X, X) * m[:, None] * m[None, :]
-    return K + jnp.diag(m * noise + (1.0 - m))
 
 
 @register("gp")
@@ -142,13 +131,8 @@ class GP:
         }
 
     def _condition(self, params: dict, X, y, mask) -> GPPosterior:
-        lengthscale = jnp.exp(params["log_lengthscale"])
-        noise = self._noise(params)
-        L = jittered_cholesky(masked_gram(matern52(lengthscale), X, mask, noise))
-        resid = jnp.where(mask, y - params["mean"], 0.0)
-        alpha = jax.scipy.linalg.cho_solve((L, True), resid)
-        one = jnp.ones((), X.dtype)
-        return GPPosterior(matern52(lengthscale), X, mask, L, alpha, params["mean"], noise, one, params)
+        kernel = matern52(jnp.exp(params["log_lengthscale"]))
+        return GPPosterior.condition(kernel, X, y, mask, self._noise(params), params["mean"], params)
 
     def neg_log_posterior(self, params: dict, X, y, mask) -> jax.Array:
         """−(log marginal likelihood + log prior) / n over the real rows."""

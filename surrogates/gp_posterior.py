@@ -13,6 +13,17 @@ import jax.numpy as jnp
 from .linalg import jittered_cholesky
 
 
+def masked_gram(kernel, X: jax.Array, mask: jax.Array, noise: jax.Array) -> jax.Array:
+    """``K + noise I`` on real rows of ``X: [n, d]``; padded rows become unit, uncorrelated.
+
+    The padded block is the identity and its residuals are zero, so it adds nothing
+    to the data fit and only a constant to the log likelihood.
+    """
+    m = mask.astype(X.dtype)
+    K = kernel.cross_covariance(X, X) * m[:, None] * m[None, :]
+    return K + jnp.diag(m * noise + (1.0 - m))
+
+
 def joint_draws(key: jax.Array, mean: jax.Array, cov: jax.Array, num_samples: int, scales=None) -> jax.Array:
     """``[num_samples, m]`` draws ``mean + √scales · chol(cov) z`` with ``z ~ N(0, I)``.
 
@@ -76,6 +87,15 @@ class GPPosterior(eqx.Module):
     def sample(self, key: jax.Array, Xq: jax.Array, num_samples: int) -> jax.Array:
         """Joint draws of f at ``Xq: [m, d]``: ``[num_samples, m]``, reparameterised by ``key``."""
         return joint_draws(key, *self.covariance(Xq), num_samples)
+
+    @classmethod
+    def condition(cls, kernel, X, y, mask, noise, mean=None, params: dict | None = None) -> "GPPosterior":
+        """The posterior of ``kernel`` given ``X: [n, d]``, ``y: [n]`` (real rows where ``mask: [n]``),
+        the ``noise`` variance and a constant ``mean`` (``None`` for 0); ``scale`` 1."""
+        mean = jnp.zeros((), X.dtype) if mean is None else mean
+        L = jittered_cholesky(masked_gram(kernel, X, mask, noise))
+        alpha = jax.scipy.linalg.cho_solve((L, True), jnp.where(mask, y - mean, 0.0))
+        return cls(kernel, X, mask, L, alpha, mean, noise, jnp.ones((), X.dtype), params)
 
     def loo(self, y: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Closed-form leave-one-out mean and variance of latent f at each training row, given ``y: [n]``.

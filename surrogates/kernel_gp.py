@@ -19,11 +19,10 @@ import jax
 import jax.numpy as jnp
 import numpyro.distributions as dist
 
-from .gp import masked_gram
-from .gp_posterior import GPPosterior
+from .gp_posterior import GPPosterior, masked_gram
 from .kernels import CubeKernel, NNGPKernel, NTKKernel
 from .kernels.layer_maps import check_activation
-from .linalg import gaussian_quad_logdet, jittered_cholesky
+from .linalg import gaussian_quad_logdet
 from .optim import lbfgs_minimize
 from .registry import register
 from .threads import single_threaded_blas
@@ -78,8 +77,8 @@ class KernelGP:
     max_steps: int = 100
 
     kernel_class = NNGPKernel
-    # The scale mixtures (Student-t, ``ScaleMixtureGP``) integrate the output scale out under
-    # their own prior on it, so for them it stays at the given value.
+    # ``ScaleMixtureGP`` integrates the output scale out under its own prior on it, so for it the
+    # scale stays at the given value.
     learns_outputscale = True
 
     def __post_init__(self):
@@ -152,11 +151,7 @@ class KernelGP:
 
     def condition(self, params: dict, X, y, mask) -> GPPosterior:
         """The posterior at fixed hyperparameters ``params``."""
-        kernel, noise = self.kernel(params), self.noise_var(params)
-        L = jittered_cholesky(masked_gram(kernel, X, mask, noise))
-        alpha = jax.scipy.linalg.cho_solve((L, True), jnp.where(mask, y, 0.0))
-        zero, one = jnp.zeros((), X.dtype), jnp.ones((), X.dtype)
-        return GPPosterior(kernel, X, mask, L, alpha, zero, noise, one, None)
+        return GPPosterior.condition(self.kernel(params), X, y, mask, self.noise_var(params))
 
 
 @jax.jit(static_argnums=0)

@@ -23,8 +23,7 @@ import jax.numpy as jnp
 from jax.scipy.special import gammaln
 from numpyro import distributions as dist
 
-from .gp import masked_gram
-from .gp_posterior import GPPosterior, joint_draws
+from .gp_posterior import GPPosterior, joint_draws, masked_gram
 from .kernel_gp import KernelGP
 from .linalg import gaussian_quad_logdet
 from .optim import lbfgs_minimize
@@ -74,8 +73,6 @@ class StudentT(KernelGP):
     alpha: float = 3.0
     beta: float = 3.0
 
-    learns_outputscale = True
-
     def __post_init__(self):
         super().__post_init__()
         if not (self.alpha > 0 and self.beta > 0):
@@ -94,7 +91,8 @@ class StudentT(KernelGP):
         alpha0 = {"log_alpha": init.pop("log_alpha")}
         if not self.learn:
             return {**init, **alpha0}
-        kernel_loss = lambda p: KernelGP.loss(self, p, X, y, mask)  # noqa: E731
+        # α held at its start: the ν prior is then a constant of the kernel stage.
+        kernel_loss = lambda p: KernelGP.loss(self, {**p, **alpha0}, X, y, mask)  # noqa: E731
         params = lbfgs_minimize(kernel_loss, init, max_steps=self.max_steps)
         t_loss = lambda a: self.loss({**params, **a}, X, y, mask)  # noqa: E731
         return {**params, **lbfgs_minimize(t_loss, alpha0, max_steps=self.max_steps)}
@@ -102,8 +100,6 @@ class StudentT(KernelGP):
     def log_prior(self, params: dict) -> jax.Array:
         """``KernelGP``'s priors plus ν = 2α ~ Gamma(2, 0.1) (Juárez & Steel 2010; mean 20): without it the
         fit ran to the bound ν = 1 on every BO-like data set, and the predictive went narrow."""
-        if "log_alpha" not in params:  # the kernel stage of fit_params
-            return super().log_prior(params)
         alpha, _ = self.shape_and_ratio(params)
         return super().log_prior(params) + dist.Gamma(2.0, 0.1).log_prob(2 * alpha)
 

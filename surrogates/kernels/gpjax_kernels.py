@@ -88,14 +88,14 @@ class CubeKernel(AbstractKernel):
         self.base, self.variance = base, variance
         super().__init__()
 
-    def _norm(self, d: int, dtype) -> jax.Array:
+    def factor(self, d: int, dtype=jax.numpy.float64) -> jax.Array:
+        """``variance / base(u, u)`` for ``d`` inputs: what multiplies the centred base kernel."""
         u = jax.numpy.full((1, d), (1.0 / 12.0) ** 0.5, dtype)  # a typical point, already centred
-        return self.base.cross_covariance(u, u)[0, 0]
+        return val(self.variance) / self.base.cross_covariance(u, u)[0, 0]
 
     def cross_covariance(self, x: jax.Array, y: jax.Array) -> jax.Array:
         """``k(x, y): [n, m]`` for ``x: [n, d]``, ``y: [m, d]`` in the unit cube."""
-        scale = val(self.variance) / self._norm(x.shape[-1], x.dtype)
-        return scale * self.base.cross_covariance(x - 0.5, y - 0.5)
+        return self.factor(x.shape[-1], x.dtype) * self.base.cross_covariance(x - 0.5, y - 0.5)
 
     def __call__(self, x: jax.Array, y: jax.Array) -> jax.Array:
         """``k(x, y)`` for single points ``x, y: [d]``: a scalar."""
