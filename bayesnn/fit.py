@@ -68,7 +68,7 @@ DEFAULTS = {
         learning_rate=0.01,
     ),
     "laplace": dict(subset="auto", pretrain_steps=1000, learning_rate=0.01, optimize_prior_precision=True, mean="map"),
-    "ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8),
+    "ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8, anchored=False),
 }
 # Warmup's starting inverse mass for nuts/hmc: the Fisher + prior curvature (bayesnn.mass) or I.
 INITIAL_MASSES = ("fisher", "identity")
@@ -166,8 +166,9 @@ def fit(key: jax.Array, bnn: BNN, x, y, method: str = "nuts", *, mask=None, prog
         values, stats, timings = fit_sgmcmc(key, bnn, x, y, mask, method=method, **options)
         return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"], timings)
     if method == "ensemble":
-        from .ensemble import fit_ensemble
+        from .ensemble import check_anchored, fit_ensemble
 
+        check_anchored(bnn, options["anchored"])
         values, stats, timings = fit_ensemble(key, bnn, x, y, mask, **options)
         return SampledBNNPosterior(bnn, values, stats, method, 1, timings)
     from .laplace import fit_laplace
