@@ -5,6 +5,7 @@
     modbayes plot DIR... -o regret.png
     modbayes compare --problem branin --surrogates gp --acquisitions logei,ucb --seeds 0-4 --budget 30 --out DIR
     modbayes study studies/bnn_bo_synthetic.toml [--out DIR]     # problems x surrogates x seeds, resumable
+    modbayes diagnose DIR [--surrogates gp,ibnn] [--folds loo|K]  # cross-validation of the run's surrogate
 
 The CLI keeps XLA's compiled programs in a persistent cache (``$JAX_COMPILATION_CACHE_DIR``
 or ``~/.cache/modbayes/xla``), so a resumed or repeated run does not compile again.
@@ -182,6 +183,18 @@ def cmd_study(args) -> int:
     return 0
 
 
+def cmd_diagnose(args) -> int:
+    from .diagnose import diagnose, plot, table
+
+    folds = args.folds if args.folds == "loo" else int(args.folds)
+    names = args.surrogates.split(",") if args.surrogates else None
+    results = diagnose(args.dir, names, folds=folds)
+    print(table(results), end="")
+    path = plot(results, args.output or pathlib.Path(args.dir) / "diagnose.png")
+    print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modbayes", description="Bayesian optimisation with modbayes surrogates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -223,6 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--no-compiled", action="store_true", help="always use the Python loop")
     study.add_argument("--no-progress", action="store_true")
     study.set_defaults(func=cmd_study)
+
+    diag = sub.add_parser("diagnose", help="cross-validate the run's surrogate (or others) on the run's data")
+    diag.add_argument("dir", help="run directory")
+    diag.add_argument("--surrogates", help="comma-separated surrogate names (default: the run's own)")
+    diag.add_argument("--folds", default="loo", help="'loo' (default) or a number of folds")
+    diag.add_argument("-o", "--output", help="plot file (default DIR/diagnose.png)")
+    diag.set_defaults(func=cmd_diagnose)
     return parser
 
 
