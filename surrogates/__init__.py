@@ -24,6 +24,7 @@ from .gp_posterior import GPPosterior  # noqa: E402
 from .kernel_gp import IBNN, NTKGP, KernelGP, KernelGPPosterior  # noqa: E402
 from .protocol import Posterior, Surrogate  # noqa: E402
 from .registry import get, names, register  # noqa: E402
+from .saved_options import OPTIONS_VERSION, check_saved_options  # noqa: E402
 from .scale_mixture import ScaleMixtureGP, ScaleMixturePosterior  # noqa: E402
 from .student_t import StudentT, StudentTPosterior  # noqa: E402
 
@@ -36,6 +37,8 @@ __all__ = [
     "names",
     "register",
     "cross_validate",
+    "OPTIONS_VERSION",
+    "check_saved_options",
     "CrossValidation",
     # wide-network kernel surrogates
     "IBNN",

@@ -4,16 +4,18 @@ Li, Rudner & Wilson, "A study of Bayesian neural network surrogates for Bayesian
 optimization" (ICLR 2024). Defaults follow their synthetic-problem configs: a 3×128
 tanh MLP; HMC with 500 draws after 500 warmup steps, path length 0.01 and a
 MAP-pretrained start; SGHMC with 2000 steps after 1000 burn-in, keeping every 5th;
-10 ensemble members; linearised Laplace. One deviation: the observation noise is a fixed
-sd of 0.1 on the standardised targets (the paper's HMC used variance 0.1, sd 0.32, which
-smooths a deterministic objective's MAP fit noticeably). ``method_options`` passes anything else to
-``bayesnn.fit`` (see ``bayesnn.fit.DEFAULTS``).
+10 ensemble members; linearised Laplace. Deviations: the observation noise is a fixed
+variance of 0.01 (sd 0.1) on the standardised targets (the paper's HMC used variance 0.1,
+which smooths a deterministic objective's MAP fit noticeably); and the ensemble and
+Laplace defaults of ``METHOD_DEFAULTS``, for calibration. ``method_options`` passes anything
+else to ``bayesnn.fit`` (see ``bayesnn.fit.DEFAULTS``).
 
 Each fit is one compiled program of the (padded) data, so a BO run compiles once
 per size bucket; the posterior is a pytree the acquisition optimiser traces through.
 """
 
 import dataclasses
+import math
 from collections.abc import Mapping
 
 import jax
@@ -31,8 +33,11 @@ class BNNSurrogate:
 
     Args:
         hidden, activation, parameterization: the ``bayesnn.MLP``.
-        prior_scale: the weight prior scale σ; ``noise``: observation-noise sd
-            (``"learned"`` or a number; targets are standardised by the loop).
+        prior_scale: the weight prior scale σ.
+        noise: the observation-noise *variance* on the standardised targets, as for every
+            surrogate (the network's likelihood gets its square root), or ``"learned"``. Before
+            #15 this option was a standard deviation; ``Optimizer.load`` refuses a run saved
+            then with a BNN ``noise`` option rather than reading it the new way.
         method: the ``bayesnn.fit`` method.
         method_options: its options, e.g. ``{"num_samples": 200}``.
         compute_dtype: the networks' forward pass (``bayesnn.MLP``): ``"float32"`` (default) is
@@ -48,7 +53,7 @@ class BNNSurrogate:
     activation: str = "tanh"
     parameterization: str = "standard"
     prior_scale: float = 1.0
-    noise: float | str = 0.1
+    noise: float | str = 0.01
     method: str = "hmc"
     method_options: Mapping = dataclasses.field(default_factory=dict)
     num_predictive: int | None = 100
@@ -61,7 +66,12 @@ class BNNSurrogate:
             raise TypeError(f"method_options must be a dict, got {type(self.method_options).__name__}")
         # The MLP checks the network options.
         net = bayesnn.MLP(tuple(self.hidden), self.activation, self.parameterization, self.compute_dtype)
-        object.__setattr__(self, "_bnn", bayesnn.BNN(net, prior_scale=self.prior_scale, noise=self.noise))
+        if self.noise != "learned" and (
+            isinstance(self.noise, bool) or not isinstance(self.noise, int | float) or not self.noise > 0
+        ):
+            raise ValueError(f"noise must be 'learned' or a positive variance, got {self.noise!r}")
+        noise_sd = self.noise if self.noise == "learned" else math.sqrt(self.noise)
+        object.__setattr__(self, "_bnn", bayesnn.BNN(net, prior_scale=self.prior_scale, noise=noise_sd))
         # Unknown options fail here, not mid-run; the resolved options serve fit_traced.
         object.__setattr__(self, "_options", bayesnn.fit_options(self.method, dict(self.method_options)))
         if self.method == "ensemble":
@@ -88,6 +98,9 @@ class BNNSurrogate:
                 posterior = dataclasses.replace(posterior, values=thinned, num_chains=1)
         return posterior
 
+
+# The registered names of the BNN surrogates (``_registered`` below).
+BNN_SURROGATES = ("bnn_hmc", "bnn_sghmc", "ensemble", "laplace")
 
 # Per-surrogate defaults that differ from ``BNNSurrogate``'s (the paper's 3×128 tanh MLP), each
 # measured on 100 Sobol points, held-out f at 1000 points (NLL / 95% coverage; know-nothing 1.385

@@ -192,7 +192,11 @@ class Optimizer:
         state = {
             "format": FORMAT,
             "space": self.space.to_json(),
-            "surrogate": {"name": self.surrogate_name, "options": self.surrogate_options},
+            "surrogate": {
+                "name": self.surrogate_name,
+                "options": self.surrogate_options,
+                "options_version": surrogates.OPTIONS_VERSION,
+            },
             "acquisition": {"name": self.acquisition_name, "options": self.acquisition_options},
             "optimizer_options": self.optimizer_options,
             "n_init": self.n_init,
@@ -207,6 +211,8 @@ class Optimizer:
     def from_state_dict(cls, state: dict) -> "Optimizer":
         if not isinstance(state, dict) or state.get("format") != FORMAT:
             raise ValueError(f"state must be a {FORMAT!r} dictionary, got format {state.get('format')!r}")
+        saved = state["surrogate"]
+        surrogates.check_saved_options(saved["name"], saved["options"], saved.get("options_version", 1))
         opt = cls(
             Space.from_json(state["space"]),
             surrogate=state["surrogate"]["name"],

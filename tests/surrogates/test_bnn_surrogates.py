@@ -81,3 +81,22 @@ def test_bo_iterations_with_a_bnn_surrogate_compile_nothing_within_a_size_bucket
     finally:
         jax.monitoring.unregister_event_duration_listener(listener)
     assert compiles.count("/jax/core/compile/backend_compile_duration") == 0, compiles
+
+
+def test_noise_is_a_variance_and_old_saved_runs_are_refused():
+    # Every surrogate's noise is a variance; the network's likelihood takes its square root.
+    assert surrogates.get("ensemble", noise=0.04)._bnn.noise == pytest.approx(0.2)
+    assert surrogates.get("laplace")._bnn.noise == pytest.approx(0.1)  # default variance 0.01
+    with pytest.raises(ValueError, match="positive variance"):
+        surrogates.get("bnn_hmc", noise=-0.1)
+
+    from surrogates.bo import Optimizer
+
+    state = Optimizer([[0.0, 1.0]], surrogate="ensemble", surrogate_options={"noise": 0.04}).state_dict()
+    assert Optimizer.from_state_dict(state).surrogate._bnn.noise == pytest.approx(0.2)
+    # A state saved before the change (no options_version) meant noise as an sd: refused, with the fix.
+    old = {**state, "surrogate": {"name": "ensemble", "options": {"noise": 0.2}}}
+    with pytest.raises(ValueError, match=r"standard deviation.*noise=0\.04"):
+        Optimizer.from_state_dict(old)
+    gp_old = {**state, "surrogate": {"name": "gp", "options": {"noise": 0.2}}}
+    assert Optimizer.from_state_dict(gp_old).surrogate.noise == 0.2  # gp's noise always was a variance
