@@ -159,6 +159,30 @@ def dkm_sparse_scale(d: dict) -> str:
     return table(["model", "n", "fit s", "compile s", "test RMSE"], rows) + goal
 
 
+def calibration(d: dict) -> str:
+    """``benchmarks/calibration.py``: per surrogate, its cells within the goal, mean NLL gaps and coverage range."""
+    rows = [
+        [name, f"{v['cells_meeting_goal']}/{v['cells']}", v["mean_nll_minus_know_nothing"], v["mean_nll_minus_gp"]]
+        + [v["cover95_min"], v["cover95_max"], v["errors"]]
+        for name, v in d["summary"].items()
+    ]
+    header = [
+        "surrogate",
+        "cells within goal",
+        "mean NLL − know-nothing",
+        "mean NLL − gp",
+        "cover95 min",
+        "max",
+        "errors",
+    ]
+    goal = (
+        "\n\nGoal per cell: NLL at most 0.1 above the know-nothing predictor's (below it where `gp` is below it) "
+        "and 95% coverage in [0.85, 0.99]; on average NLL within 0.3 of `gp`'s. "
+        "Reliability diagram: `results/calibration.png`."
+    )
+    return table(header, rows) + goal
+
+
 def headline(stem: str, d: dict) -> str | None:
     """The one-line summary the top-level README quotes for a known results file."""
     if stem == "mcmc_vs_numpyro":
@@ -205,6 +229,10 @@ def headline(stem: str, d: dict) -> str | None:
         )
     if stem == "dkm_sparse_scale":
         return f"n=10,000 fit {fmt(d['sparse_dkm']['fit']['wall_seconds'])} s, test RMSE {fmt(d['sparse_dkm']['rmse'])}"
+    if stem == "calibration":
+        ok = [name for name, v in d["summary"].items() if v["cells"] and v["cells_meeting_goal"] == v["cells"]]
+        cells = next(iter(d["summary"].values()))["cells"]
+        return f"surrogates within the calibration goal on all {cells} cells: {', '.join(ok) or 'none'}"
     if stem == "bnn_surrogate_cost":
         rows = [r for r in d["rows"] if "bnn_hmc_fit_vs_numpyro" in r]
         ratios = [f"n={r['n']}: {fmt(r['bnn_hmc_fit_vs_numpyro'])}×" for r in rows]
@@ -236,6 +264,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "kernel_throughput": ("NNGP kernel throughput against BoTorch", kernel_throughput),
     "dkm_sparse_scale": ("Sparse deep kernel machine at n = 10,000", dkm_sparse_scale),
     "kernel_surrogates_bo": ("BO with each kernel surrogate", by_problem_and_method),
+    "calibration": ("Calibration of every surrogate on held-out data", calibration),
     "bnn_surrogate_cost": ("BNN surrogates: cost per BO iteration", bnn_surrogate_cost),
     "bnn_bo_regret": ("BO regret with the BNN surrogates", by_problem_and_method),
     "study_bnn_bo_synthetic_cpu": ("Study: the paper's synthetic problems, CPU budgets", lambda d: study_table(d)),
