@@ -46,12 +46,12 @@ def _fit(key, x, y, mask, *, bnn: BNN, num_members, train_steps, learning_rate, 
         subset = mask & (jax.random.uniform(k_subset, mask.shape) < train_fraction)
         # A subset with no real row (tiny n) falls back to all of them.
         subset = jnp.where(jnp.any(subset), subset, mask)
-        z0 = Program(bnn.model, x, y, subset).sample_prior(k_init, 1)[0]
         target = y
         if anchored:
             # Randomise-then-optimise: noisy targets and a prior anchored at the member's own draw.
             target = y + bnn.noise_sd(None) * jax.random.normal(k_noise, y.shape, y.dtype)
         program = Program(bnn.model, x, target, subset)
+        z0 = program.sample_prior(k_init, 1)[0]
         if anchored:
             log_density = lambda z: program.log_prior(z - z0) + program.log_likelihood(z)  # noqa: E731
         else:
