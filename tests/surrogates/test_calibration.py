@@ -51,7 +51,6 @@ def test_ibnn_on_its_own_prior_is_calibrated_and_recovers_the_output_scale():
 NOT_YET = {
     "bnn_hmc": "path length 0.01 barely leaves the MAP start (issue #15)",
     "ntk": "under-confident here: 95% coverage 0.996, above the band (issue #15)",
-    "laplace": "under-confident here: 95% coverage 1.00, above the band (issue #15)",
     "dkl": "features fitted to y leave the GP sure everywhere (issue #15)",
 }
 
