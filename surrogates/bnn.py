@@ -6,8 +6,9 @@ tanh MLP; HMC with 500 draws after 500 warmup steps, path length 0.01 and a
 MAP-pretrained start; SGHMC with 2000 steps after 1000 burn-in, keeping every 5th;
 10 ensemble members; linearised Laplace. Deviations: the observation noise is a fixed
 variance of 0.01 (sd 0.1) on the standardised targets (the paper's HMC used variance 0.1,
-which smooths a deterministic objective's MAP fit noticeably); and the ensemble and
-Laplace defaults of ``METHOD_DEFAULTS``, for calibration. ``method_options`` passes anything
+which smooths a deterministic objective's MAP fit noticeably); and ``METHOD_DEFAULTS``
+(a 2×32 network, anchored ensemble members, and a cross-validated recalibration of the
+predictive), for calibration. ``method_options`` passes anything
 else to ``bayesnn.fit`` (see ``bayesnn.fit.DEFAULTS``).
 
 Each fit is one compiled program of the (padded) data, so a BO run compiles once
@@ -23,6 +24,7 @@ import jax
 import bayesnn
 from bayesnn.ensemble import check_anchored
 
+from .recalibration import check_folds, recalibrated
 from .registry import register
 from .training_data import as_training_data
 
@@ -44,6 +46,9 @@ class BNNSurrogate:
             1.7–2× faster per gradient on a CPU than float64, with ~1e-7 relative error in the
             outputs; the positions, the sampler's arithmetic and the acquisition stay float64.
             ``None`` computes in float64.
+        recalibration_folds: ``None``, or K ≥ 2 to recalibrate the predictive by K-fold
+            cross-validation (``surrogates.recalibration``; K more fits of the same compiled
+            program). The registered surrogates set it (``METHOD_DEFAULTS``).
         num_predictive: at most this many networks (evenly thinned draws or members) make
             the posterior the acquisition sees; ``None`` keeps all. Each acquisition
             evaluation runs every network, so on a CPU the 500 HMC draws cost more than the fit.
@@ -58,6 +63,7 @@ class BNNSurrogate:
     method_options: Mapping = dataclasses.field(default_factory=dict)
     num_predictive: int | None = 100
     compute_dtype: str | None = "float32"
+    recalibration_folds: int | None = None
 
     def __post_init__(self):
         if self.method not in bayesnn.METHODS:
@@ -78,16 +84,29 @@ class BNNSurrogate:
             check_anchored(self._bnn, self._options["anchored"])
         if self.num_predictive is not None and not (isinstance(self.num_predictive, int) and self.num_predictive >= 1):
             raise ValueError(f"num_predictive must be a positive integer or None, got {self.num_predictive!r}")
+        check_folds(self.recalibration_folds)
 
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None):
         """Condition on ``X: [n, d]`` (unit cube), ``y: [n]`` (standardised); ``mask: [n]`` marks real rows."""
         X, y, mask = as_training_data(X, y, mask)
-        posterior = bayesnn.fit(key, self._bnn, X, y, method=self.method, mask=mask, **dict(self.method_options))
-        return self._thinned(posterior)
+        options = dict(self.method_options)
+
+        def fit(key, X, y, mask):
+            return self._thinned(bayesnn.fit(key, self._bnn, X, y, method=self.method, mask=mask, **options))
+
+        if self.recalibration_folds is None:
+            return fit(key, X, y, mask)
+        return recalibrated(fit, key, X, y, mask, self.recalibration_folds, traced=False)
 
     def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array):
         """``fit`` without the argument checks: pure JAX, traceable under ``jit``/``scan``/``vmap``."""
-        return self._thinned(bayesnn.fit_traced(key, self._bnn, X, y, mask, self.method, self._options))
+
+        def fit(key, X, y, mask):
+            return self._thinned(bayesnn.fit_traced(key, self._bnn, X, y, mask, self.method, self._options))
+
+        if self.recalibration_folds is None:
+            return fit(key, X, y, mask)
+        return recalibrated(fit, key, X, y, mask, self.recalibration_folds, traced=True)
 
     def _thinned(self, posterior):
         """At most ``num_predictive`` evenly spaced networks of a sampled posterior."""
@@ -105,17 +124,25 @@ BNN_SURROGATES = ("bnn_hmc", "bnn_sghmc", "ensemble", "laplace")
 # Per-surrogate defaults that differ from ``BNNSurrogate``'s (the paper's 3×128 tanh MLP), each
 # measured on 100 Sobol points, held-out f at 1000 points (NLL / 95% coverage; know-nothing 1.385
 # on hartmann6, 1.514 on ackley10):
-# - laplace: the full-network GGN. Last-layer Laplace on the 3×128 network's MAP features (the only
-#   Laplace that fits 34k parameters) was 109 / 0.15 and 453 / 0.06: the features were fitted to
-#   the same data, so test points look like training points. A 2×32 network (1.3k parameters, under
-#   ``bayesnn.laplace.AUTO_FULL_MAX_PARAMS``) takes the full GGN: 1.06 / 0.94 and 1.80 / 0.91 (3×32,
-#   2.4k parameters: 0.94 / 0.98 and 1.77 / 0.96, at 4× the cost of the eigendecomposition).
+# - A 2×32 network everywhere: 1.3k parameters instead of 34k, so the full-network GGN fits
+#   (``bayesnn.laplace.AUTO_FULL_MAX_PARAMS``) and a fit costs 3–15× less, which pays for the
+#   recalibration's fold fits. Last-layer Laplace on the 3×128 MAP features was 109 / 0.15 and
+#   453 / 0.06: the features were fitted to the same data, so test points look like training points.
 # - ensemble: randomise-then-optimise members (``anchored``; Pearce et al., "Uncertainty in neural
-#   networks: approximately Bayesian ensembling", AISTATS 2020) of a 2×32 network: 0.85 / 0.90 and
-#   2.5 / 0.76, against 1.23 / 0.84 and 2.84 / 0.74 for free 3×128 members; 0.3 s instead of 7 s.
+#   networks: approximately Bayesian ensembling", AISTATS 2020): 0.85 / 0.90 and 2.5 / 0.76, against
+#   1.23 / 0.84 and 2.84 / 0.74 for free 3×128 members.
+# - recalibration_folds (``surrogates.recalibration``): without it, HMC from the MAP start (path
+#   0.01) was 200 / 0.14 and 558 / 0.06, SGHMC 3.7 / 0.66 and 8.9 / 0.38, and on ackley10 the
+#   ensemble (2.2 / 0.80) and Laplace (1.8 / 0.91) too; every mean there was worse than the prior
+#   mean (RMSE 1.06–1.25 against 1.09), which no variance can fix. With it (4 folds; 2 for Laplace,
+#   the costliest fit): hmc 1.18 / 0.97 and 1.49 / 0.95, sghmc 1.05 / 0.96 and 1.49 / 0.95,
+#   ensemble 1.00 / 0.96 and 1.49 / 0.95, laplace 1.09 / 0.96 and 1.49 / 0.95.
+_SMALL = {"hidden": (32, 32)}
 METHOD_DEFAULTS = {
-    "laplace": {"hidden": (32, 32)},
-    "ensemble": {"hidden": (32, 32), "method_options": {"anchored": True}},
+    "hmc": {**_SMALL, "recalibration_folds": 4},
+    "sghmc": {**_SMALL, "recalibration_folds": 4},
+    "laplace": {**_SMALL, "recalibration_folds": 2},
+    "ensemble": {**_SMALL, "recalibration_folds": 4, "method_options": {"anchored": True}},
 }
 
 
@@ -131,9 +158,11 @@ def _registered(name: str, method: str, doc: str):
     return register(name)(factory)
 
 
-bnn_hmc = _registered("bnn_hmc", "hmc", "BNN sampled by HMC (fixed path length, adapted step size, MAP start).")
-bnn_sghmc = _registered("bnn_sghmc", "sghmc", "BNN sampled by adaptive SGHMC on minibatches.")
-ensemble = _registered(
-    "ensemble", "ensemble", "A deep ensemble of BNNs, each the MAP of its own randomised prior and data (2×32)."
+bnn_hmc = _registered(
+    "bnn_hmc", "hmc", "BNN sampled by HMC (fixed path length, adapted step size, MAP start; 2×32, recalibrated)."
 )
-laplace = _registered("laplace", "laplace", "A linearised Laplace approximation around a MAP BNN (2×32, full GGN).")
+bnn_sghmc = _registered("bnn_sghmc", "sghmc", "BNN sampled by adaptive SGHMC on minibatches (2×32, recalibrated).")
+_ENSEMBLE_DOC = "A deep ensemble of BNNs, each the MAP of its own randomised prior and data (2×32, recalibrated)."
+ensemble = _registered("ensemble", "ensemble", _ENSEMBLE_DOC)
+_LAPLACE_DOC = "A linearised Laplace approximation around a MAP BNN (2×32, full GGN, recalibrated)."
+laplace = _registered("laplace", "laplace", _LAPLACE_DOC)

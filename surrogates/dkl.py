@@ -18,6 +18,7 @@ import optax
 from .gp import matern52
 from .gp_posterior import GPPosterior, masked_gram
 from .linalg import gaussian_quad_logdet
+from .recalibration import check_folds, recalibrated
 from .registry import register
 from .threads import single_threaded_blas
 from .training_data import as_training_data
@@ -67,6 +68,11 @@ class DKL:
         noise: initial observation-noise variance (learned, floor ``min_noise``).
         pretrain_steps, steps: Adam steps for the least-squares pretraining and the joint fit.
         learning_rate: Adam's step size for both.
+        recalibration_folds: K-fold recalibration of the predictive (``surrogates.recalibration``),
+            or ``None``. On 100 Sobol points the plain DKL predictive was ~900× too narrow on
+            hartmann6 (held-out NLL 452, 95% coverage 0.15): the features are fitted to the same
+            points, so held-out inputs map next to training ones (Ober, Rasmussen & van der Wilk,
+            "The promises and pitfalls of deep kernel learning", UAI 2021).
     """
 
     hidden: tuple[int, ...] = (32, 32)
@@ -76,6 +82,7 @@ class DKL:
     pretrain_steps: int = 300
     steps: int = 300
     learning_rate: float = 1e-2
+    recalibration_folds: int | None = 4
 
     def __post_init__(self):
         # A JSON list (CLI, study files, saved runs) becomes a tuple: the model is a jit static argument.
@@ -87,16 +94,28 @@ class DKL:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "feature_dim" else 0):
                 raise ValueError(f"{name} must be a non-negative integer (feature_dim >= 1), got {value!r}")
+        check_folds(self.recalibration_folds)
 
-    def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None) -> DKLPosterior:
-        """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real rows; ``key`` initialises the MLP."""
+    def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None):
+        """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real rows; ``key`` initialises the MLP.
+
+        Returns a ``DKLPosterior``, wrapped in a ``RecalibratedPosterior`` when ``recalibration_folds`` is set.
+        """
         X, y, mask = as_training_data(X, y, mask)
         with single_threaded_blas():
-            return jax.block_until_ready(self.fit_traced(key, X, y, mask))
+            return jax.block_until_ready(self._fit_with(key, X, y, mask, traced=False))
 
-    def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array) -> DKLPosterior:
+    def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array):
         """``fit`` without the argument checks: pure JAX, traceable under ``jit``/``scan``/``vmap``."""
-        return _fit(self, key, X, y, mask)
+        return self._fit_with(key, X, y, mask, traced=True)
+
+    def _fit_with(self, key, X, y, mask, *, traced: bool):
+        def fit(key, X, y, mask):
+            return _fit(self, key, X, y, mask)
+
+        if self.recalibration_folds is None:
+            return fit(key, X, y, mask)
+        return recalibrated(fit, key, X, y, mask, self.recalibration_folds, traced=traced)
 
     def loss(self, params: dict, X, y, mask) -> jax.Array:
         """Negative GP log marginal likelihood on the features, per real row."""
