@@ -68,23 +68,21 @@ def fold_masks(key: jax.Array, mask: jax.Array, folds: int) -> jax.Array:
 def held_out_moments(fit, key, X, y, mask, folds: int, *, traced: bool):
     """Held-out mean and variance ``([n], [n])`` of f at each real row of ``X`` from K-fold fits.
 
-    ``fit(key, X, y, mask) -> posterior``. ``traced``: loop with ``lax.map`` (inside a caller's
-    ``jit``, one copy of the fit in the program) rather than in Python (each fold a call of
-    the fit's compiled program).
+    ``fit(key, X, y, mask) -> posterior``; every fold is fitted with ``key``, as the final fit
+    is, so that the folds measure the errors of that fit, not also those of other random
+    starts. ``traced``: loop with ``lax.map`` (inside a caller's ``jit``, one copy of the fit
+    in the program) rather than in Python (each fold a call of the fit's compiled program).
     """
-    k_folds, k_fit = jax.random.split(key)
-    held = fold_masks(k_folds, mask, folds)
+    held = fold_masks(jax.random.fold_in(key, folds), mask, folds)
 
-    def one(args):
-        k, held_k = args
-        m, v = fit(k, X, y, mask & ~held_k).predict(X)
+    def one(held_k):
+        m, v = fit(key, X, y, mask & ~held_k).predict(X)
         return jnp.where(held_k, m, 0.0), jnp.where(held_k, v, 0.0)
 
-    keys = jax.random.split(k_fit, folds)
     if traced:
-        ms, vs = jax.lax.map(one, (keys, held))
+        ms, vs = jax.lax.map(one, held)
     else:
-        ms, vs = (jnp.stack(a) for a in zip(*[one((keys[k], held[k])) for k in range(folds)], strict=True))
+        ms, vs = (jnp.stack(a) for a in zip(*[one(held[k]) for k in range(folds)], strict=True))
     return ms.sum(0), vs.sum(0)
 
 
@@ -104,10 +102,9 @@ def fit_recalibration(m: jax.Array, v: jax.Array, y: jax.Array, mask: jax.Array)
 
 def recalibrated(fit, key, X, y, mask, folds: int, *, traced: bool) -> RecalibratedPosterior:
     """``fit`` on all real rows, recalibrated by ``folds``-fold cross-validation (module docstring)."""
-    k_full, k_cv = jax.random.split(key)
-    m, v = held_out_moments(fit, k_cv, X, y, mask, folds, traced=traced)
+    m, v = held_out_moments(fit, key, X, y, mask, folds, traced=traced)
     shrink, scale, floor = fit_recalibration(m, v, y, mask)
-    return RecalibratedPosterior(fit(k_full, X, y, mask), shrink, scale, floor)
+    return RecalibratedPosterior(fit(key, X, y, mask), shrink, scale, floor)
 
 
 def check_folds(folds) -> None:

@@ -49,9 +49,10 @@ def test_ibnn_on_its_own_prior_is_calibrated_and_recovers_the_output_scale():
 
 
 NOT_YET = {
-    "bnn_hmc": "path length 0.01 barely leaves the MAP start (issue #15)",
     "ntk": "under-confident here: 95% coverage 0.996, above the band (issue #15)",
-    "dkl": "features fitted to y leave the GP sure everywhere (issue #15)",
+    # Recalibrated from 4 folds of 30 points, whose held-out errors reach 1.1 while the fit on all
+    # 40 has RMSE 0.13: the floor it learns (0.1) is too wide for the final fit.
+    "dkl": "under-confident after recalibration: 95% coverage 0.998, above the band (issue #15)",
 }
 
 

@@ -8,7 +8,8 @@ import pytest
 import surrogates
 from surrogates.dkl import DKL, mlp_apply
 
-MODEL = DKL(hidden=(16, 16), pretrain_steps=100, steps=100)
+# The plain DKL fit (its recalibration is tested in test_recalibration.py).
+MODEL = DKL(hidden=(16, 16), pretrain_steps=100, steps=100, recalibration_folds=None)
 
 
 @pytest.fixture(scope="module")
