@@ -9,7 +9,10 @@ predictor N(0, 1) (``know_nothing``) and ``gp``. Writes ``benchmarks/results/cal
 and a reliability diagram next to it (observed against nominal coverage, per surrogate,
 pooled over cells).
 
-    python benchmarks/calibration.py [--surrogates gp,ibnn] [--problems hartmann6] [--n 30,100] [--seeds 0-2]
+    python benchmarks/calibration.py [--surrogates gp,ibnn] [--problems hartmann6] [--n 30,100] [--seeds 0-2] [--update]
+
+``--update`` re-measures only the named surrogates: their old cells in ``--out`` are replaced,
+every other cell is kept, and the summary and plot are rebuilt from the merged grid.
 """
 
 import argparse
@@ -59,12 +62,19 @@ def main():
     parser.add_argument("--n", default="30,100")
     parser.add_argument("--seeds", default="0-2")
     parser.add_argument("--out", default=str(pathlib.Path(__file__).parent / "results" / "calibration.json"))
+    parser.add_argument("--update", action="store_true", help="replace these surrogates' cells in --out, keep the rest")
     args = parser.parse_args()
     lo, hi = (int(s) for s in args.seeds.split("-"))
     seeds, sizes = list(range(lo, hi + 1)), [int(v) for v in args.n.split(",")]
     names = args.surrogates.split(",")
     out = pathlib.Path(args.out)
     results = {"config": vars(args) | {"seeds": seeds}, "machine": machine_info(), "cells": []}
+    kept = []
+    if args.update and out.exists():
+        old = json.loads(out.read_text())
+        kept = [c for c in old["cells"] if c["surrogate"] not in names]
+        results["config"] = old["config"] | {"updated": names, "update_machine": results["machine"]}
+        results["machine"] = old["machine"]
     for pname in args.problems.split(","):
         problem = problems.get(pname)
         for n in sizes:
@@ -80,10 +90,15 @@ def main():
                     results["cells"].append(record)
                     short = {k: round(v, 3) for k, v in record.items() if isinstance(v, float)}
                     print(json.dumps(base | {"surrogate": name} | short), flush=True)
-                out.write_text(json.dumps(results, indent=1))
+                out.with_suffix(".partial.json").write_text(json.dumps(results, indent=1))
+    if args.update:
+        fresh = {(c["problem"], c["n"], c["seed"], c["surrogate"]) for c in results["cells"]}
+        old_keys = lambda c: (c["problem"], c["n"], c["seed"], c["surrogate"])  # noqa: E731
+        results["cells"] = [c for c in kept if old_keys(c) not in fresh] + results["cells"]
     results["summary"] = summarise(results["cells"])
     out.write_text(json.dumps(results, indent=1))
     plot_reliability(results["cells"], out.with_suffix(".png"))
+    out.with_suffix(".partial.json").unlink(missing_ok=True)
     print(json.dumps(results["summary"], indent=1))
 
 

@@ -7,6 +7,7 @@ kernels, populations, resampling and paths compose into ``mcmc``, ``smc``,
 """
 
 from . import kernels, moves, paths
+from .density_program import density_program
 from .importance import importance
 from .mcmc import mcmc
 from .minibatch import MinibatchLogDensity, minibatch_log_density
@@ -36,6 +37,7 @@ __all__ = [
     "SGMCMCResult",
     "SMCResult",
     "StateSpaceModel",
+    "density_program",
     "ess",
     "importance",
     "kernels",

@@ -97,6 +97,12 @@ def find_reasonable_step_size(key, kernel, state, logdensity_fn, num_probes: int
     Averaging over ``num_probes`` proposals keeps the search from chasing noise.
     The first pass of the loop only measures the starting step size and picks the
     direction, so the proxy step is traced (and compiled) once.
+
+    The probes run one after another (a ``fori_loop``), not as a ``vmap``: a batch
+    axis here would batch the user's linear algebra a second time inside the chains'
+    own ``vmap``, and jaxlib's CPU LAPACK kernels deadlock on such batches
+    (``surrogates/linalg.py``): ``mcmc`` on a log density with a Cholesky froze in 5 of
+    7 runs (issue #20). One probe's step is also a smaller program to compile.
     """
     proxy = kernel.tuning_proxy()
     target = kernel.target_accept
@@ -105,8 +111,14 @@ def find_reasonable_step_size(key, kernel, state, logdensity_fn, num_probes: int
 
     def mean_acceptance(step_size):
         tuned = proxy.tuned(step_size=step_size)
-        _, info = jax.vmap(lambda k: tuned.step(k, proxy_state, logdensity_fn))(keys)
-        return jnp.mean(info.acceptance_prob)
+
+        def probe(i, total):
+            _, info = tuned.step(keys[i], proxy_state, logdensity_fn)
+            # A diverging probe (NaN) counts as a rejection, so the search turns back.
+            return total + jnp.nan_to_num(info.acceptance_prob, nan=0.0)
+
+        zero = jnp.zeros((), dtype=jnp.result_type(float))
+        return jax.lax.fori_loop(0, num_probes, probe, zero) / num_probes
 
     step0 = jnp.asarray(kernel.step_size, dtype=float)
 

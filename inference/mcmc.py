@@ -15,7 +15,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import numpyro
 
 from . import kernels as kernel_lib
 from .adaptation import (
@@ -32,6 +31,7 @@ from .posterior import Posterior
 from .program import Program
 from .progress import progress_handle, report_progress
 from .sharding import CHAIN_METHODS, map_leading_axis
+from .starts import check_finite_start, initial_positions
 from .validation import check_positive_int
 
 KERNEL_NAMES = {
@@ -59,78 +59,9 @@ def resolve_kernel(kernel):
 
 
 @partial(jax.jit, static_argnums=0)
-def _log_density_per_chain(logdensity_fn, positions):
-    """``logdensity_fn`` at each of ``positions`` (leading axis ``[chains]``); compiled once per function."""
-    return jax.vmap(logdensity_fn)(positions)
-
-
-@partial(jax.jit, static_argnums=0)
 def _constrained_draws(program, positions):
     """``program.constrain`` over ``positions: [chains, draws, ...]``; compiled once per program."""
     return jax.vmap(jax.vmap(program.constrain))(positions)
-
-
-def _check_finite_start(program, logdensity_fn, positions, num_chains):
-    """Raise ``ValueError`` naming the site (or chain) whose initial log density is not finite."""
-    values = np.asarray(_log_density_per_chain(logdensity_fn, positions))
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size == 0:
-        return
-    chain = int(bad[0])
-    position = jax.tree.map(lambda leaf: leaf[chain], positions)
-    where = ""
-    if program is not None:
-        by_site = jax.jit(program.log_density_by_site)(position)
-        culprits = [name for name, v in by_site.items() if not np.isfinite(float(v))]
-        culprits = list(dict.fromkeys(n[1:-8] if n.endswith("_log_det") else n for n in culprits))
-        where = f" at site(s) {culprits}" if culprits else ""
-    raise ValueError(
-        f"initial log density is {values[chain]} for chain {chain}{where}; "
-        "check init_position, the model's supports and the data"
-    )
-
-
-def _initial_positions(key, program, logdensity_fn, init_position, num_chains):
-    if program is None:
-        leaves = jax.tree.leaves(init_position)
-        if not leaves:
-            raise ValueError("init_position must be a pytree of arrays (a position), got an empty structure")
-        try:
-            value = jax.eval_shape(logdensity_fn, init_position)
-        except Exception as err:  # noqa: BLE001 — reported to the user as a bad argument
-            raise ValueError(f"logdensity_fn could not be evaluated at init_position: {err}") from err
-        if value.shape != ():
-            raise ValueError(f"logdensity_fn must return a scalar, got shape {value.shape}")
-        position = jax.tree.map(jnp.asarray, init_position)
-        return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *leaf.shape)), position)
-    if init_position is not None:
-        program.check_sites(init_position)
-        # NumPyro validates distribution arguments when the model runs eagerly, so a value
-        # outside a site's support would fail somewhere downstream with a message about
-        # another distribution; map it to NaN instead and name the site here.
-        with numpyro.validation_enabled(False):
-            position = program.unconstrain({k: jnp.asarray(v) for k, v in init_position.items()})
-        sites = program.to_sites(position)
-        outside = [n for n in program.continuous_names if not bool(jnp.all(jnp.isfinite(sites[n])))]
-        if outside:
-            raise ValueError(
-                f"init_position has values outside the support of site(s) {outside}: "
-                + ", ".join(f"{n}={init_position[n]}" for n in outside)
-            )
-        return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *jnp.shape(leaf))), position)
-    # NumPyro's init_to_uniform, with a few retries for chains that start outside the support.
-    positions = program.initial_positions(key, num_chains)
-    for attempt in range(10):
-        finite = np.isfinite(np.asarray(_log_density_per_chain(logdensity_fn, positions)))
-        if finite.all():
-            break
-        fresh = program.initial_positions(jax.random.fold_in(key, attempt + 1), num_chains)
-        positions = jax.tree.map(
-            lambda old, new, finite=finite: jnp.where(finite.reshape((-1,) + (1,) * (old.ndim - 1)), old, new),
-            positions,
-            fresh,
-        )
-    return positions
 
 
 def _stats_from(info, state, kernel) -> dict:
@@ -299,6 +230,7 @@ def mcmc(
     *,
     thinning: int = 1,
     init_position: Any = None,
+    init_per_chain: bool = False,
     adapt_step_size: bool = True,
     adapt_mass: bool = True,
     chain_method: str | None = None,
@@ -322,6 +254,9 @@ def mcmc(
         init_position: a ``Program``'s starting values ``{site: constrained value}``
             (default: NumPyro's uniform(-2, 2) on the unconstrained scale), or the
             starting position pytree of a log-density function (required then).
+        init_per_chain: ``init_position`` has a leading ``[num_chains]`` axis on every leaf,
+            one start per chain (NumPyro's batched ``init_params``); otherwise every chain
+            starts from the one ``init_position``.
         chain_method: ``"vectorized"``, ``"parallel"`` (chains sharded over devices;
             the default when there are several) or ``"sequential"`` (one chain after
             another; with several devices, each device runs its block of chains so).
@@ -348,8 +283,12 @@ def mcmc(
         raise TypeError(f"program must be an inference.Program or a log-density function, got {type(program).__name__}")
 
     k_init, k_run = jax.random.split(key)
-    positions0 = _initial_positions(k_init, program, logdensity_fn, init_position, num_chains)
-    _check_finite_start(program, logdensity_fn, positions0, num_chains)
+    if not isinstance(init_per_chain, bool):
+        raise TypeError(f"init_per_chain must be a bool, got {type(init_per_chain).__name__}")
+    if init_per_chain and init_position is None:
+        raise ValueError("init_per_chain=True needs init_position with a leading [num_chains] axis")
+    positions0 = initial_positions(k_init, program, logdensity_fn, init_position, num_chains, init_per_chain)
+    check_finite_start(program, logdensity_fn, positions0, num_chains)
 
     total = num_warmup + num_samples * thinning
     settings = dict(

