@@ -38,7 +38,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import jax
@@ -54,10 +53,11 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import numpyro  # noqa: E402
 import numpyro.distributions as dist  # noqa: E402
-from jax import monitoring  # noqa: E402
 from numpyro.infer import MCMC, NUTS  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from compile_timer import timed  # noqa: E402
+
 import inference  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "mcmc_vs_numpyro.json"
@@ -101,43 +101,6 @@ PROBLEMS = {
     "logistic_regression_n1000_d20": (logistic_regression, logistic_data, ("alpha", "beta")),
     "eight_schools_noncentered": (eight_schools, eight_schools_data, ("mu", "tau", "theta_tilde")),
 }
-
-# -- timing ----------------------------------------------------------------------------------
-
-_COMPILE_EVENTS = (
-    "/jax/core/compile/jaxpr_trace_duration",
-    "/jax/core/compile/jaxpr_to_mlir_module_duration",
-    "/jax/core/compile/backend_compile_duration",
-)
-_compile_spans: list[tuple[float, float]] = []
-
-
-def _on_event(name, duration, **_):
-    # Events can nest (an eagerly dispatched op traced inside a larger trace), so keep
-    # each as a time interval and measure the union of the intervals.
-    if name in _COMPILE_EVENTS:
-        end = time.perf_counter()
-        _compile_spans.append((end - duration, end))
-
-
-def _union_length(spans) -> float:
-    total, reach = 0.0, -np.inf
-    for start, end in sorted(spans):
-        if end > reach:
-            total += end - max(start, reach)
-            reach = end
-    return total
-
-
-monitoring.register_event_duration_secs_listener(_on_event)
-
-
-def timed(fn):
-    """``(result, wall seconds, compile seconds)`` of ``fn()``; blocks on the result."""
-    _compile_spans.clear()
-    start = time.perf_counter()
-    result = jax.block_until_ready(fn())
-    return result, time.perf_counter() - start, _union_length(_compile_spans)
 
 
 def min_ess(samples: dict, names) -> float:

@@ -183,6 +183,20 @@ def calibration(d: dict) -> str:
     return table(header, rows) + goal
 
 
+def gold_standard(d: dict) -> str:
+    """``benchmarks/gold_standard.py``: both NUTS samplers per inference-gym target."""
+    cols = ["max_abs_z", "max_rel_sd_error", "divergences", "max_rhat", "min_ess_bulk", "ess_per_s", "first_call_s"]
+    rows = [[r["target"], s] + [r[s][c] for c in cols] for r in d["rows"] for s in ("modbayes", "numpyro")]
+    header = ["target", "sampler", "max abs z", "max rel sd error", "divergences", "max R-hat", "min bulk ESS"]
+    cfg = d["config"]
+    note = (
+        f"\n\n{cfg['num_chains']} chains, {cfg['num_warmup']} warmup + {cfg['num_samples']} draws, "
+        f"{cfg['seeds']} seeds; z against exact quadrature for EightSchools and the Brownian-motion target, "
+        "else the gym's ground truth. ESS/s: sampling time with compilation subtracted."
+    )
+    return table(header + ["ESS/s", "first call s"], rows) + note
+
+
 def headline(stem: str, d: dict) -> str | None:
     """The one-line summary the top-level README quotes for a known results file."""
     if stem == "mcmc_vs_numpyro":
@@ -233,6 +247,10 @@ def headline(stem: str, d: dict) -> str | None:
         ok = [name for name, v in d["summary"].items() if v["cells"] and v["cells_meeting_goal"] == v["cells"]]
         cells = next(iter(d["summary"].values()))["cells"]
         return f"surrogates within the calibration goal on all {cells} cells: {', '.join(ok) or 'none'}"
+    if stem == "gold_standard":
+        worst = max(r["modbayes"]["max_abs_z"] for r in d["rows"])
+        ratios = [f"{r['target']} {fmt(r['ess_per_s_ratio'])}×" for r in d["rows"]]
+        return f"max |z| {fmt(worst)}; ESS/s against NumPyro's: " + ", ".join(ratios)
     if stem == "bnn_surrogate_cost":
         rows = [r for r in d["rows"] if "bnn_hmc_fit_vs_numpyro" in r]
         ratios = [f"n={r['n']}: {fmt(r['bnn_hmc_fit_vs_numpyro'])}×" for r in rows]
@@ -265,6 +283,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "dkm_sparse_scale": ("Sparse deep kernel machine at n = 10,000", dkm_sparse_scale),
     "kernel_surrogates_bo": ("BO with each kernel surrogate", by_problem_and_method),
     "calibration": ("Calibration of every surrogate on held-out data", calibration),
+    "gold_standard": ("NUTS against inference-gym's gold standards, beside NumPyro", gold_standard),
     "bnn_surrogate_cost": ("BNN surrogates: cost per BO iteration", bnn_surrogate_cost),
     "bnn_bo_regret": ("BO regret with the BNN surrogates", by_problem_and_method),
     "study_bnn_bo_synthetic_cpu": ("Study: the paper's synthetic problems, CPU budgets", lambda d: study_table(d)),
