@@ -244,9 +244,11 @@ def headline(stem: str, d: dict) -> str | None:
     if stem == "dkm_sparse_scale":
         return f"n=10,000 fit {fmt(d['sparse_dkm']['fit']['wall_seconds'])} s, test RMSE {fmt(d['sparse_dkm']['rmse'])}"
     if stem == "calibration":
-        ok = [name for name, v in d["summary"].items() if v["cells"] and v["cells_meeting_goal"] == v["cells"]]
+        ranked = sorted(d["summary"].items(), key=lambda kv: -kv[1]["cells_meeting_goal"])
         cells = next(iter(d["summary"].values()))["cells"]
-        return f"surrogates within the calibration goal on all {cells} cells: {', '.join(ok) or 'none'}"
+        return f"cells within the calibration goal (of {cells}): " + ", ".join(
+            f"{name} {v['cells_meeting_goal']}" for name, v in ranked
+        )
     if stem == "gold_standard":
         worst = max(r["modbayes"]["max_abs_z"] for r in d["rows"])
         ratios = [f"{r['target']} {fmt(r['ess_per_s_ratio'])}×" for r in d["rows"]]
