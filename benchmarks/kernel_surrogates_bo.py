@@ -17,12 +17,12 @@ import argparse
 import json
 import pathlib
 
-from bnn_bo_regret import plot, run, summarise
+from bnn_bo_regret import RANDOM, plot, run, summarise
 from machine import machine_info
 
 from surrogates.bo import problems
 
-SURROGATES = ("gp", "ibnn", "ntk", "student_t", "dkm", "dkl")
+SURROGATES = (RANDOM, "gp", "ibnn", "ntk", "student_t", "dkm", "dkl")
 # problem: (initial points, batches of 10)
 DESIGNS = {"hartmann6": (10, 4), "bnn_draw100": (100, 3), "poly_draw200": (100, 3)}
 
