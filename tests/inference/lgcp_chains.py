@@ -3,7 +3,7 @@ default warmup) on inference-gym's SyntheticLogGaussianCoxProcess, whose float32
 density does a Cholesky and triangular solves of a 100×100 covariance; ``repeats`` runs in
 one process, a line printed after each.
 
-    python lgcp_chains.py REPEATS
+    python lgcp_chains.py REPEATS [NUM_SAMPLES]
 """
 
 import sys
@@ -28,14 +28,15 @@ def log_density_and_dim():
     return log_density, int(target.event_shape[0])
 
 
-def main(repeats: int) -> None:
+def main(repeats: int, num_samples: int = 1000) -> None:
     log_density, dim = log_density_and_dim()
     for seed in range(repeats):
         began = time.perf_counter()
-        inference.mcmc(jax.random.PRNGKey(seed), log_density, init_position=jnp.zeros(dim, jnp.float32))
+        start = jnp.zeros(dim, jnp.float32)
+        inference.mcmc(jax.random.PRNGKey(seed), log_density, num_samples=num_samples, init_position=start)
         print(f"run {seed} finished in {time.perf_counter() - began:.1f} s", flush=True)
 
 
 if __name__ == "__main__":
     warnings.filterwarnings("ignore")  # tfp's float64 -> float32 notices
-    main(int(sys.argv[1]))
+    main(*(int(a) for a in sys.argv[1:3]))

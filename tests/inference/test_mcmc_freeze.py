@@ -17,8 +17,11 @@ import sys
 import pytest
 
 SCRIPT = pathlib.Path(__file__).with_name("lgcp_chains.py")
-REPEATS = 2  # before the fix, the first run froze in 3 of 3 tries
-TIMEOUT_S = 420  # a run takes 30-60 s on 2 cores; a hang never ends
+REPEATS = 2  # before the fix, the first run froze in 3 of 3 tries (during warmup)
+NUM_SAMPLES = 100  # the default warmup (1000 steps) is where the freeze was; fewer draws keep CI short
+# A run takes ~20 s alone on 2 cores, but XLA's threads spin when the cores are oversubscribed
+# (the other xdist worker): a run then took several minutes. A hang never ends.
+TIMEOUT_S = 600
 
 
 def test_default_mcmc_on_a_cholesky_density_finishes_every_time():
@@ -26,7 +29,7 @@ def test_default_mcmc_on_a_cholesky_density_finishes_every_time():
     env = os.environ | {"JAX_ENABLE_X64": "0"}  # the deadlock was seen in float32
     try:
         done = subprocess.run(
-            [sys.executable, str(SCRIPT), str(REPEATS)],
+            [sys.executable, str(SCRIPT), str(REPEATS), str(NUM_SAMPLES)],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,
