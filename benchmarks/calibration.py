@@ -92,9 +92,9 @@ def main():
                     print(json.dumps(base | {"surrogate": name} | short), flush=True)
                 out.with_suffix(".partial.json").write_text(json.dumps(results, indent=1))
     if args.update:
-        fresh = {(c["problem"], c["n"], c["seed"], c["surrogate"]) for c in results["cells"]}
-        old_keys = lambda c: (c["problem"], c["n"], c["seed"], c["surrogate"])  # noqa: E731
-        results["cells"] = [c for c in kept if old_keys(c) not in fresh] + results["cells"]
+        cell_key = lambda c: (c["problem"], c["n"], c["seed"], c["surrogate"])  # noqa: E731
+        fresh = {cell_key(c) for c in results["cells"]}
+        results["cells"] = [c for c in kept if cell_key(c) not in fresh] + results["cells"]
     results["summary"] = summarise(results["cells"])
     out.write_text(json.dumps(results, indent=1))
     plot_reliability(results["cells"], out.with_suffix(".png"))

@@ -88,7 +88,8 @@ def _run_smc(
 
 def default_kernel(program: Program) -> str:
     """HMC moves where gradients exist: on EightSchools the random walk at its defaults
-    (10 moves per step) left ``log_stddev`` 9% too narrow, HMC was within MCSE (#20)."""
+    (10 moves per step) was once seen to leave ``log_stddev`` 9% too narrow, while HMC was
+    within MCSE (#20; over 8 seeds at 1000 particles: sd ratio 0.974 ± 0.013 RWMH, 0.982 ± 0.010 HMC)."""
     return "rwmh" if program.discrete_names else "hmc"
 
 

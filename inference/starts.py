@@ -46,8 +46,11 @@ def _chain_slices(init_position, num_chains: int) -> list:
     return [jax.tree.map(lambda leaf, c=c: jnp.asarray(leaf)[c], init_position) for c in range(num_chains)]
 
 
-def _stack(positions: list):
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *positions)
+def _along_chains(starts: list, num_chains: int, per_chain: bool):
+    """``[num_chains, ...]`` positions: the per-chain starts stacked, or the one start broadcast."""
+    if per_chain:
+        return jax.tree.map(lambda *leaves: jnp.stack([jnp.asarray(leaf) for leaf in leaves]), *starts)
+    return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *jnp.shape(leaf))), starts[0])
 
 
 def initial_positions(key, program, logdensity_fn, init_position, num_chains, per_chain=False):
@@ -62,16 +65,10 @@ def initial_positions(key, program, logdensity_fn, init_position, num_chains, pe
             raise ValueError(f"logdensity_fn could not be evaluated at init_position: {err}") from err
         if value.shape != ():
             raise ValueError(f"logdensity_fn must return a scalar, got shape {value.shape}")
-        if per_chain:
-            return _stack(starts)
-        position = jax.tree.map(jnp.asarray, init_position)
-        return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *leaf.shape)), position)
+        return _along_chains(starts, num_chains, per_chain)
     if init_position is not None:
         starts = _chain_slices(init_position, num_chains) if per_chain else [init_position]
-        positions = [_unconstrained_start(program, start) for start in starts]
-        if per_chain:
-            return _stack(positions)
-        return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *jnp.shape(leaf))), positions[0])
+        return _along_chains([_unconstrained_start(program, start) for start in starts], num_chains, per_chain)
     # NumPyro's init_to_uniform, with a few retries for chains that start outside the support.
     positions = program.initial_positions(key, num_chains)
     for attempt in range(10):
