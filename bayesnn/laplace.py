@@ -32,16 +32,15 @@ refined GLM posterior; exact for a Gaussian likelihood). For a Gaussian likeliho
 is the linearised model's exact marginal likelihood (on a linear network, Bayesian linear
 regression's), and its maximiser in δ is the fixed point of MacKay's re-estimation with
 the mode re-solved each time; the formula without that term would instead favour δ that
-explains θ*, the mode of a different prior. δ comes from a log grid on one
-eigendecomposition of G (each evaluation O(P)), refined by golden-section search and
-Newton steps on the derivative.
+explains θ*, the mode of a different prior. δ comes from a log grid on G's
+range (``bayesnn.laplace_evidence``: a thin SVD of the whitened Jacobian, each evaluation
+O(n)), refined by golden-section search and Newton steps on the derivative.
 
 Where the data carry no signal the evidence prefers δ → ∞ (Occam's razor) and the
-variances collapse: δ stays inside ``LOG_PRIOR_PRECISION_RANGE``. Use float64 (the
+variances collapse: δ stays inside ``laplace_evidence.LOG_PRIOR_PRECISION_RANGE``. Use float64 (the
 ``surrogates`` package turns it on): G + δI can be ill-conditioned for float32.
 """
 
-import math
 import time
 from functools import partial
 
@@ -54,19 +53,19 @@ from jax.flatten_util import ravel_pytree
 from inference import Program
 
 from .bnn import BNN, NOISE_PRIOR_LOC
+from .laplace_evidence import (
+    gaussian_posterior,
+    ggn_range,
+    isotropic_posterior,
+    optimal_prior_precision,
+)
 from .map import maximize_log_density
 
 SUBSETS = ("auto", "all", "last_layer")
 MEANS = ("map", "glm")
-# "auto" takes the full GGN up to this many parameters: its [P, P] precision, Cholesky and
-# eigendecomposition stay cheap (seconds on a CPU); bigger networks get the last layer only.
+# "auto" takes the full GGN up to this many parameters: its [P, P] covariance factor (and, with the
+# model's prior, the Cholesky factor) stay cheap (seconds on a CPU); bigger networks get the last layer.
 AUTO_FULL_MAX_PARAMS = 3000
-# Search range of the scalar prior precision δ (weights of standardised problems have
-# precisions around 1e-2..1e3; the bracket is generous and keeps G + δI well conditioned).
-LOG_PRIOR_PRECISION_RANGE = (math.log(1e-6), math.log(1e6))
-_GRID_POINTS = 121  # 10 per decade
-_GOLDEN_STEPS = 40  # shrinks the grid bracket by 0.618^40 ~ 4e-9
-_NEWTON_STEPS = 3
 _VARIANCE_FLOOR = 1e-12  # keeps log-variance acquisitions finite where the data pin f down
 
 
@@ -175,77 +174,6 @@ def map_start(key: jax.Array, bnn: BNN, program: Program, in_dim: int) -> jax.Ar
     return program.unconstrain(values)
 
 
-def log_evidence_scalar(log_delta, eigenvalues, g_rot, theta_rot, theta_sq, num_params):
-    """log Z(δ·I) − ℓ* (module docstring) in the eigenbasis G = Q diag(λ) Qᵀ:
-    ``g_rot = Qᵀg``, ``theta_rot = Qᵀθ*``, ``theta_sq = |θ*|²``."""
-    delta = jnp.exp(log_delta)
-    b_rot = g_rot - delta * theta_rot
-    return (
-        -0.5 * delta * theta_sq
-        + 0.5 * jnp.sum(b_rot**2 / (eigenvalues + delta))
-        + 0.5 * num_params * log_delta
-        - 0.5 * jnp.sum(jnp.log(eigenvalues + delta))
-    )
-
-
-def optimal_prior_precision(ggn: jax.Array, g: jax.Array, theta: jax.Array) -> jax.Array:
-    """The scalar δ maximising log Z(δ·I) within ``LOG_PRIOR_PRECISION_RANGE``: the best point of
-    a log grid (the evidence can have more than one local maximum in δ, so a local method
-    alone is not enough), refined in its bracket by golden-section search, then Newton."""
-    eigenvalues, Q = jnp.linalg.eigh(ggn)
-    eigenvalues = jnp.maximum(eigenvalues, 0.0)  # G is PSD; round-off can leave -1e-16·|G|
-    objective = partial(
-        log_evidence_scalar,
-        eigenvalues=eigenvalues,
-        g_rot=Q.T @ g,
-        theta_rot=Q.T @ theta,
-        theta_sq=jnp.sum(theta**2),
-        num_params=theta.size,
-    )
-    grid = jnp.linspace(*LOG_PRIOR_PRECISION_RANGE, _GRID_POINTS, dtype=theta.dtype)
-    values = jax.vmap(objective)(grid)
-    best = jnp.argmax(jnp.where(jnp.isfinite(values), values, -jnp.inf))
-    low, high = grid[jnp.maximum(best - 1, 0)], grid[jnp.minimum(best + 1, _GRID_POINTS - 1)]
-    ratio = (math.sqrt(5.0) - 1.0) / 2.0
-
-    def golden(_, bracket):
-        a, b = bracket
-        c, d = b - ratio * (b - a), a + ratio * (b - a)
-        left = objective(c) >= objective(d)
-        return jnp.where(left, a, c), jnp.where(left, d, b)
-
-    a, b = jax.lax.fori_loop(0, _GOLDEN_STEPS, golden, (low, high))
-    # Comparing values locates a flat maximum only to ~sqrt(machine eps) (near it, values
-    # tie in the last bits); Newton steps on the derivative, kept inside the grid bracket,
-    # take it to round-off.
-    slope = jax.grad(objective)
-
-    def newton(_, t):
-        curvature = jax.grad(slope)(t)
-        step = jnp.where(curvature < 0, -slope(t) / curvature, 0.0)
-        return jnp.clip(t + step, low, high)
-
-    return jnp.exp(jax.lax.fori_loop(0, _NEWTON_STEPS, newton, 0.5 * (a + b)))
-
-
-def gaussian_posterior(ggn, g, theta, precision, log_lik):
-    """For a diagonal prior ``precision: [P]``: Σ's factor ``S: [P, P]`` (Σ = SSᵀ = (G + D)⁻¹,
-    S = L⁻ᵀ with L the Cholesky factor of the precision), the step ``Σb: [P]`` from θ* to the
-    linearised model's mode, and log Z(D) (module docstring)."""
-    A = ggn + jnp.diag(precision)
-    L = jnp.linalg.cholesky(A)
-    L_inv = jax.scipy.linalg.solve_triangular(L, jnp.eye(theta.size, dtype=theta.dtype), lower=True)
-    u = L_inv @ (g - precision * theta)
-    log_evidence = (
-        log_lik
-        - 0.5 * jnp.sum(precision * theta**2)
-        + 0.5 * jnp.sum(u**2)
-        + 0.5 * jnp.sum(jnp.log(precision))
-        - jnp.sum(jnp.log(jnp.diag(L)))
-    )
-    return L_inv.T, L_inv.T @ u, log_evidence
-
-
 class LinearizedBNNPosterior(eqx.Module):
     """N(μ, Σ) over the parameters ``laplace_sites`` pushed through the network linearised at θ*.
 
@@ -255,7 +183,8 @@ class LinearizedBNNPosterior(eqx.Module):
         values: the MAP network ``{site: array}``, the linearisation point θ* (constrained;
             noise and ``prior_scale`` included where the model has them).
         mean_shift: ``[P]`` μ − θ* (zeros for ``mean="map"``).
-        cov_factor: ``[P, P]`` upper triangular S with Σ = SSᵀ = (G + D)⁻¹.
+        cov_factor: ``[P, P]`` a factor S with Σ = SSᵀ = (G + D)⁻¹: Σ's symmetric square root for
+            the scalar δ, the inverse-transposed Cholesky factor of G + D for the model's prior.
         prior_precision: ``[P]`` the diagonal D used (δ repeated when optimised).
         log_evidence: log Z(D) of the linearised model (module docstring).
         timings: seconds, as 0-d numpy arrays. A dynamic field on purpose: a static field
@@ -343,14 +272,18 @@ def _fit(key, x, y, mask, *, bnn: BNN, names, pretrain_steps, learning_rate, opt
     values = {k: values[k] for k in program.latent_names}
     f, J = linearize(bnn, values, names, x)
     log_lik, r, hessian = likelihood_terms(bnn, f, y, mask, bnn.noise_sd(values.get("noise")))
-    ggn = jnp.einsum("nap,nab,nbq->pq", J, hessian, J)
     g = jnp.einsum("nap,na->p", J, r)
     theta = _split(values, names)[0]
     if optimize_prior_precision:
-        precision = jnp.full_like(theta, optimal_prior_precision(ggn, g, theta))
+        # In G's range (``laplace_evidence``): O(n²P), not the O(P³) of G's eigendecomposition.
+        eigenvalues, V = ggn_range(J, hessian)
+        delta = optimal_prior_precision(eigenvalues, V, g, theta)
+        precision = jnp.full_like(theta, delta)
+        cov_factor, shift, log_evidence = isotropic_posterior(eigenvalues, V, g, theta, delta, log_lik)
     else:
         precision = model_prior_precision(bnn, values, names, x.shape[-1])
-    cov_factor, shift, log_evidence = gaussian_posterior(ggn, g, theta, precision, log_lik)
+        ggn = jnp.einsum("nap,nab,nbq->pq", J, hessian, J)
+        cov_factor, shift, log_evidence = gaussian_posterior(ggn, g, theta, precision, log_lik)
     shift = shift if mean == "glm" else jnp.zeros_like(shift)
     return values, shift, cov_factor, precision, log_evidence
 

@@ -1,14 +1,14 @@
 """BO with each kernel surrogate (gp, ibnn, ntk, student_t, dkm, dkl), Li, Rudner & Wilson (ICLR 2024) style.
 
-Problems: hartmann6, and the high-dimensional draws ``bnn_draw100`` (a fixed random
-2×256 tanh MLP on [0, 1]^100) and ``poly_draw200`` (a fixed random sparse cubic on
-[0, 1]^200). The paper's configs use 10 initial points and batches of 10 for hartmann6
-and 100 initial points and batches of 10 for the high-dimensional problems, for 19
-batches; to fit a shared 2-core CPU we run fewer batches (``--batches``, default 4 for
-hartmann6 and 3 for the draws), seeds 0–2, qLogEI on every surrogate's defaults. The
-draws' optimum is unknown, so for them we report the best value found (lower is better)
-instead of the regret. Writes ``benchmarks/results/kernel_surrogates_bo.json`` and a
-plot next to it: median and quartiles per problem and surrogate, and seconds per batch.
+Problems and designs are the paper's: branin (10 Sobol points, then 9 batches of 10),
+hartmann6 and ackley10 (10 + 19 batches), and the high-dimensional draws ``bnn_draw100`` (a
+fixed random 2×256 tanh MLP on [0, 1]^100) and ``poly_draw200`` (a fixed random sparse cubic
+on [0, 1]^200; 100 + 25 batches), with qLogEI on every surrogate's defaults and a
+random-search row (``random``) on the same budget; seeds 0–2. ``--batches`` overrides every
+problem's number of batches for a quick run. The draws' optimum is unknown, so for them we
+report the best value found (lower is better) instead of the regret. Writes
+``benchmarks/results/kernel_surrogates_bo.json`` and a plot next to it: median and
+quartiles per problem and surrogate, and seconds per batch.
 
     python benchmarks/kernel_surrogates_bo.py [--problems hartmann6,bnn_draw100,poly_draw200] [--seeds 0-2]
 """
@@ -24,7 +24,13 @@ from surrogates.bo import problems
 
 SURROGATES = (RANDOM, "gp", "ibnn", "ntk", "student_t", "dkm", "dkl")
 # problem: (initial points, batches of 10)
-DESIGNS = {"hartmann6": (10, 4), "bnn_draw100": (100, 3), "poly_draw200": (100, 3)}
+DESIGNS = {
+    "branin": (10, 9),
+    "hartmann6": (10, 19),
+    "ackley10": (10, 19),
+    "bnn_draw100": (100, 25),
+    "poly_draw200": (100, 25),
+}
 
 
 def main():
