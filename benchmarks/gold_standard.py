@@ -119,7 +119,7 @@ def score(draws_by_seed, ref_mean, ref_sd) -> dict:
 
 def measure(name: str, args) -> dict:
     log_density, report, dim, ref_mean, ref_sd = load(name)
-    row = {"target": name, "dim": dim}
+    row = {"target": name, "dim": dim, "seeds": args.seeds}
     for sampler, run in SAMPLERS.items():
         draws, divergences, calls = [], 0, []
         for seed in range(args.seeds):

@@ -107,16 +107,36 @@ def by_problem_and_method(d: dict, peer: str | None = None) -> str:
 
 def bnn_surrogate_cost(d: dict) -> str:
     rows = []
+    baseline = d.get("baseline", {}).get("steady_seconds", {})
     for r in d["rows"]:
         for name, v in r.items():
             if isinstance(v, dict) and "steady_iteration" in v:
                 s, f = v["steady_iteration"], v["first_iteration"]
-                rows.append([r["n"], name, s["total"], s.get("cpu"), s["fit"], s["acquisition"], f["total"]])
+                before = baseline.get(str(r["n"]), {}).get(name)
+                ratio = s["total"] / before if before else None
+                rows.append(
+                    [r["n"], name, s["total"], before, ratio, s.get("cpu"), s["fit"], s["acquisition"], f["total"]]
+                )
         if "numpyro_hmc" in r:
-            rows.append([r["n"], "NumPyro HMC (fit only)", None, None, r["numpyro_hmc"]["steady_fit"], None, None])
-    header = ["n", "surrogate", "steady s", "steady CPU s", "fit s", "acquisition s", "first (compile) s"]
+            rows.append(
+                [r["n"], "NumPyro HMC (fit only)", None, None, None, None, r["numpyro_hmc"]["steady_fit"], None, None]
+            )
+    header = [
+        "n",
+        "surrogate",
+        "steady s",
+        "steady s, baseline",
+        "/ baseline",
+        "steady CPU s",
+        "fit s",
+        "acquisition s",
+    ]
+    header.append("first (compile) s")
+    note = f"\n\nBaseline: {d['baseline']['label']}." if "baseline" in d else ""
     ratios = [f"n={r['n']}: {fmt(r['bnn_hmc_fit_vs_numpyro'])}" for r in d["rows"] if "bnn_hmc_fit_vs_numpyro" in r]
-    return table(header, rows) + ("\n\nbnn_hmc fit / NumPyro HMC fit: " + "; ".join(ratios) + "." if ratios else "")
+    return (
+        table(header, rows) + note + ("\n\nbnn_hmc fit / NumPyro HMC fit: " + "; ".join(ratios) + "." if ratios else "")
+    )
 
 
 def kernel_throughput(d: dict) -> str:
@@ -186,14 +206,19 @@ def calibration(d: dict) -> str:
 def gold_standard(d: dict) -> str:
     """``benchmarks/gold_standard.py``: both NUTS samplers per inference-gym target."""
     cols = ["max_abs_z", "max_rel_sd_error", "divergences", "max_rhat", "min_ess_bulk", "ess_per_s", "first_call_s"]
-    rows = [[r["target"], s] + [r[s][c] for c in cols] for r in d["rows"] for s in ("modbayes", "numpyro")]
-    header = ["target", "sampler", "max abs z", "max rel sd error", "divergences", "max R-hat", "min bulk ESS"]
     cfg = d["config"]
+    rows = [
+        [r["target"], r.get("seeds", cfg["seeds"]), s] + [r[s][c] for c in cols]
+        for r in d["rows"]
+        for s in ("modbayes", "numpyro")
+    ]
+    header = ["target", "seeds", "sampler", "max abs z", "max rel sd error", "divergences", "max R-hat"]
+    header.append("min bulk ESS")
     note = (
-        f"\n\n{cfg['num_chains']} chains, {cfg['num_warmup']} warmup + {cfg['num_samples']} draws, "
-        f"{cfg['seeds']} seeds; z against exact quadrature for EightSchools and the Brownian-motion target, "
+        f"\n\n{cfg['num_chains']} chains, {cfg['num_warmup']} warmup + {cfg['num_samples']} draws; "
+        "z against exact quadrature for EightSchools and the Brownian-motion target, "
         "else the gym's ground truth. ESS/s: sampling time with compilation subtracted."
-    )
+    ) + (f" {cfg['note']}." if "note" in cfg else "")
     return table(header + ["ESS/s", "first call s"], rows) + note
 
 
@@ -250,9 +275,10 @@ def headline(stem: str, d: dict) -> str | None:
             f"{name} {v['cells_meeting_goal']}" for name, v in ranked
         )
     if stem == "gold_standard":
-        worst = max(r["modbayes"]["max_abs_z"] for r in d["rows"])
+        fair = [r for r in d["rows"] if r["numpyro"]["max_abs_z"] <= 4]
+        worst = max(r["modbayes"]["max_abs_z"] for r in fair)
         ratios = [f"{r['target']} {fmt(r['ess_per_s_ratio'])}×" for r in d["rows"]]
-        return f"max |z| {fmt(worst)}; ESS/s against NumPyro's: " + ", ".join(ratios)
+        return f"max |z| {fmt(worst)} where NumPyro's is ≤ 4; ESS/s against NumPyro's: " + ", ".join(ratios)
     if stem == "bnn_surrogate_cost":
         rows = [r for r in d["rows"] if "bnn_hmc_fit_vs_numpyro" in r]
         ratios = [f"n={r['n']}: {fmt(r['bnn_hmc_fit_vs_numpyro'])}×" for r in rows]
