@@ -1,6 +1,7 @@
 """The ``modbayes`` command line (also ``python -m surrogates.bo``).
 
     modbayes run --problem hartmann6 [--surrogate gp --budget 100 --seed 0 --out DIR]
+    modbayes run --objective obj.py:rosen --bounds=-2:2,-2:2 [--budget 50 --out DIR]   # your own function
     modbayes run --resume DIR [--budget 120]
     modbayes plot DIR... -o regret.png
     modbayes compare --problem branin --surrogates gp --acquisitions logei,ucb --seeds 0-4 --budget 30 --out DIR
@@ -36,9 +37,20 @@ def _seeds(text: str) -> list[int]:
     return [int(s) for s in text.split(",")]
 
 
-def _run_one(problem_name, *, surrogate, acquisition, budget, seed, batch_size, n_init, out, progress):
-    """Run, or continue, the run directory ``out``; the problem name goes into its config for resuming."""
+def _problem(source: dict):
+    """The ``Problem`` of a run's config: ``{"problem": NAME}`` (built in) or ``{"objective": SPEC,
+    "bounds": [[low, high], ...]}`` (the user's own, ``objective``)."""
     from . import problems
+    from .objective import objective_problem
+
+    if source.get("objective") is not None:
+        return objective_problem(source["objective"], source["bounds"])
+    return problems.get(source["problem"])
+
+
+def _run_one(source: dict, *, surrogate, acquisition, budget, seed, batch_size, n_init, out, progress):
+    """Run, or continue, the run directory ``out``; ``source`` (``_problem``) goes into its config
+    for resuming."""
     from .loop import run_loop
     from .optimizer import Optimizer, initial_design_size
     from .storage import RunDirectory
@@ -50,18 +62,17 @@ def _run_one(problem_name, *, surrogate, acquisition, budget, seed, batch_size, 
         opt = Optimizer.from_state_dict(state["optimizer"])
     else:
         config = {
-            "problem": problem_name,
+            **source,
             "surrogate": surrogate,
             "acquisition": acquisition,
             "budget": budget,
             "batch_size": batch_size,
             "seed": seed,
         }
-        bounds = problems.get(problem_name).bounds
-        opt = Optimizer(bounds, surrogate=surrogate, acquisition=acquisition, seed=seed, n_init=n_init)
+        opt = Optimizer(_problem(source).bounds, surrogate=surrogate, acquisition=acquisition, seed=seed, n_init=n_init)
         if n_init is None:
             opt.n_init = initial_design_size(opt.space.dim, budget)
-    problem = problems.get(config["problem"])
+    problem = _problem(config)
     result = run_loop(opt, problem.fun, run=run, config=config, progress=progress, ref_point=problem.ref_point)
     return result, problem
 
@@ -78,6 +89,7 @@ def _summarise(result, problem, out) -> None:
 
 
 def cmd_run(args) -> int:
+    from .objective import canonical_spec, load_objective, parse_bounds
     from .plotting import plot_runs
 
     if args.resume is not None:
@@ -86,18 +98,27 @@ def cmd_run(args) -> int:
             print(f"error: --resume {out}: not a run directory (no state.json)", file=sys.stderr)
             return 2
         config = json.loads((out / "state.json").read_text())["config"]
-        problem_name = config["problem"]
+        source = {k: config[k] for k in ("problem", "objective", "bounds") if k in config}
     else:
-        if args.problem is None:
-            print("error: run needs --problem (or --resume DIR)", file=sys.stderr)
+        if (args.problem is None) == (args.objective is None):
+            print("error: run needs one of --problem or --objective (or --resume DIR)", file=sys.stderr)
             return 2
-        problem_name = args.problem
-        out = pathlib.Path(args.out or f"runs/{args.problem}-{args.surrogate}-{args.acquisition}-seed{args.seed}")
+        if args.objective is not None:
+            if args.bounds is None:
+                print("error: --objective needs --bounds=LOW:HIGH,LOW:HIGH,...", file=sys.stderr)
+                return 2
+            # Both checked here, before anything is compiled or evaluated.
+            source = {"objective": canonical_spec(args.objective), "bounds": parse_bounds(args.bounds).tolist()}
+            load_objective(source["objective"])
+            name = pathlib.Path(args.objective.rpartition(":")[0]).stem + "-" + args.objective.rpartition(":")[2]
+        else:
+            source, name = {"problem": args.problem}, args.problem
+        out = pathlib.Path(args.out or f"runs/{name}-{args.surrogate}-{args.acquisition}-seed{args.seed}")
         if (out / "state.json").exists():
             print(f"error: {out} already holds a run; use --resume {out} to continue it", file=sys.stderr)
             return 2
     result, problem = _run_one(
-        problem_name,
+        source,
         surrogate=args.surrogate,
         acquisition=args.acquisition,
         budget=args.budget,
@@ -132,7 +153,7 @@ def cmd_compare(args) -> int:
             for seed in _seeds(args.seeds):
                 d = out / f"{surrogate}-{acquisition}-seed{seed}"
                 result, _ = _run_one(
-                    args.problem,
+                    {"problem": args.problem},
                     surrogate=surrogate,
                     acquisition=acquisition,
                     budget=args.budget,
@@ -199,8 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modbayes", description="Bayesian optimisation with modbayes surrogates")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run (or resume) one BO run on a benchmark problem")
+    run = sub.add_parser(
+        "run",
+        help="run (or resume) one BO run on a benchmark problem or your own function",
+        epilog="Your own objective: --objective obj.py:rosen --bounds=-2:2,-2:2 minimises rosen(x: [2]) -> float "
+        "over the box (write --bounds=... with '=' when a bound is negative). --resume DIR needs neither flag: "
+        "the run's state.json keeps them.",
+    )
     run.add_argument("--problem", help="problem name, e.g. branin, hartmann6, levy10")
+    run.add_argument(
+        "--objective", metavar="SPEC", help="your function to minimise: FILE.py:NAME or package.module:NAME"
+    )
+    run.add_argument("--bounds", metavar="LOW:HIGH,...", help="the box of --objective, one LOW:HIGH per dimension")
     run.add_argument("--surrogate", default="gp")
     run.add_argument("--acquisition", default="logei")
     run.add_argument("--budget", type=int, default=None, help="total evaluations (default 100)")

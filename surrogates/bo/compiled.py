@@ -73,6 +73,8 @@ def minimize_compiled(
     ``batch_size`` (every step proposes a full batch, jointly for q > 1 as in ``minimize``).
     The whole run of every seed is one compiled program. Returns a ``CompiledResult``.
     """
+    if not callable(fun):
+        raise TypeError(f"fun must be a JAX-traceable callable of one point x: [d], got {type(fun).__name__} {fun!r}")
     space = Space.from_bounds(bounds)
     if not space.is_continuous:
         raise ValueError("minimize_compiled supports continuous boxes only; use minimize for mixed spaces")

@@ -54,6 +54,8 @@ def minimize(
     reference point, so that ``Result.history`` tracks the hypervolume (``problem.ref_point``
     for the built-in problems). See ``Optimizer`` for the remaining options.
     """
+    if not callable(fun):
+        raise TypeError(f"fun must be a callable of one point x: [d], got {type(fun).__name__} {fun!r}")
     budget = _positive_int(budget, "budget")
     batch_size = _positive_int(batch_size, "batch_size")
     if timeout is not None and not timeout > 0:

@@ -71,7 +71,7 @@ def plot_runs(paths, out, *, title: str | None = None) -> None:
         ax.fill_between(x, q1, q3, alpha=0.25)
     if ylabel in ("simple regret", "hypervolume gap"):
         ax.set_yscale("log")
-    problem = runs[0]["config"].get("problem") if runs else None
+    problem = (runs[0]["config"].get("problem") or runs[0]["config"].get("objective")) if runs else None
     ax.set(xlabel="evaluations", ylabel=ylabel, title=title or problem or "")
     ax.legend()
     fig.tight_layout()

@@ -129,3 +129,28 @@ def test_bad_init_names_the_argument(data):
         GP().fit(None, X, y, init=[1.0, 2.0])
     with pytest.raises(ValueError, match=r"init\['log_lengthscale'\] must have shape \(3,\)"):
         GP().fit(None, X, y, init={**GP().init_params(3), "log_lengthscale": [0.0]})
+
+
+@pytest.mark.parametrize("name", surrogates.names())
+def test_non_finite_training_data_is_refused_naming_the_argument(name):
+    """A NaN in a real row of ``y`` (or an inf in ``X``) raises before any tracing, naming the
+    argument and the row; the same value in a padding row is allowed (padding holds anything)."""
+    X = np.random.default_rng(0).uniform(size=(8, 2))
+    y = np.sin(X.sum(1))
+    model = surrogates.get(name)
+    bad_y = y.copy()
+    bad_y[3] = np.nan
+    with pytest.raises(ValueError, match=r"y must be finite; rows \[3\]"):
+        model.fit(jax.random.PRNGKey(0), X, bad_y)
+    bad_X = X.copy()
+    bad_X[5, 1] = np.inf
+    with pytest.raises(ValueError, match=r"X must be finite; rows \[5\]"):
+        model.fit(jax.random.PRNGKey(0), bad_X, y)
+
+
+def test_padding_rows_may_hold_nan():
+    from surrogates.training_data import as_training_data
+
+    X, y = np.zeros((3, 2)), np.array([0.0, 1.0, np.nan])
+    _, _, mask = as_training_data(X, y, np.array([True, True, False]))
+    assert mask.tolist() == [True, True, False]

@@ -98,3 +98,55 @@ def test_compare_writes_a_table_and_a_plot(tmp_path, env):
     assert [(row["acquisition"], row["runs"]) for row in rows] == [("logei", 2), ("ucb", 2)]
     assert all(row["q1"] <= row["median"] <= row["q3"] for row in rows)
     assert "gp/ucb" in r.stdout and (out / "compare.png").stat().st_size > 1000
+
+
+OBJECTIVE = """
+import numpy as np
+
+def rosen(x):
+    x = np.asarray(x)
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+NOT_CALLABLE = 3
+"""
+
+
+def test_own_objective_runs_and_resumes_without_its_flags(tmp_path, env):
+    """``--objective FILE.py:NAME --bounds=...`` then ``--resume DIR`` from another directory:
+    the resumed run finds the file from ``state.json`` and the trials go on to the new budget."""
+    (tmp_path / "obj.py").write_text(OBJECTIVE)
+    base = [sys.executable, "-m", "surrogates.bo", "run", "--no-progress", "--no-plot"]
+    own = ["--objective", "obj.py:rosen", "--bounds=-2:2,-2:2", "--out", "DIR"]
+    subprocess.run(base + own + ["--budget", "5"], env=env, check=True, cwd=tmp_path)
+    subprocess.run(base + ["--resume", str(tmp_path / "DIR"), "--budget", "7"], env=env, check=True, cwd="/")
+    rows = trials(tmp_path / "DIR")
+    assert [r[0] for r in rows] == list(range(7)) and all(r[3] is None for r in rows)
+    for _, x, y, _ in rows:  # the user's own function, evaluated inside the box
+        assert all(-2 <= v <= 2 for v in x)
+        assert y == pytest.approx(100 * (x[1] - x[0] ** 2) ** 2 + (1 - x[0]) ** 2)
+    config = json.loads((tmp_path / "DIR" / "state.json").read_text())["config"]
+    assert config["objective"] == f"{tmp_path / 'obj.py'}:rosen" and config["bounds"] == [[-2, 2], [-2, 2]]
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--objective", "nofile.py:rosen", "--bounds=0:1"], "no file"),
+        (["--objective", "obj.py:missing", "--bounds=0:1"], "has no 'missing'"),
+        (["--objective", "obj.py:NOT_CALLABLE", "--bounds=0:1"], "is a int, not a callable"),
+        (["--objective", "nosuchmodule.sub:f", "--bounds=0:1"], "cannot import 'nosuchmodule.sub'"),
+        (["--objective", "obj.py", "--bounds=0:1"], "must be FILE.py:NAME"),
+        (["--objective", "obj.py:rosen", "--bounds=0:1,2"], "dimension 1 is '2'"),
+        (["--objective", "obj.py:rosen", "--bounds=1:0"], "needs finite LOW < HIGH"),
+        (["--objective", "obj.py:rosen"], "needs --bounds"),
+    ],
+)
+def test_own_objective_errors_before_anything_runs(tmp_path, monkeypatch, capsys, flags, message):
+    """In-process (no subprocess): each bad spec exits 2 with the message and writes no run."""
+    from surrogates.bo import cli
+
+    (tmp_path / "obj.py").write_text(OBJECTIVE)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", *flags, "--out", "RUN", "--no-progress"]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "RUN").exists()

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from surrogates.bo import Optimizer, minimize, problems
+from surrogates.bo import Optimizer, minimize, minimize_compiled, problems
 
 BRANIN = problems.get("branin")
 BOWL_BOUNDS = np.array([[-1.0, 2.0], [-1.0, 2.0]])
@@ -147,3 +147,10 @@ def test_mixed_space_proposals_are_valid_choices():
     # Fixed seed: the right integer and category, and x within 0.1 of 0.3 (2 of 3 seeds get this
     # within 15 evaluations; a wrong integer or category costs at least 1).
     assert res.y_best < 0.01
+
+
+@pytest.mark.parametrize("entry", [minimize, minimize_compiled])
+def test_a_non_callable_objective_is_refused_before_anything_runs(entry):
+    """``minimize(3, ...)`` used to record ``budget`` failures; now a TypeError names ``fun``."""
+    with pytest.raises(TypeError, match="fun must be a"):
+        entry(3, [(0.0, 1.0)], budget=5)
