@@ -222,6 +222,12 @@ def gold_standard(d: dict) -> str:
     return table(header + ["ESS/s", "first call s"], rows) + note
 
 
+def gpu(d: dict) -> str:
+    from gpu import render  # beside the script that writes gpu.json
+
+    return render(d)
+
+
 def headline(stem: str, d: dict) -> str | None:
     """The one-line summary the top-level README quotes for a known results file."""
     if stem == "mcmc_vs_numpyro":
@@ -312,6 +318,7 @@ RENDERERS: dict[str, tuple[str, Callable[[dict], str]]] = {
     "kernel_surrogates_bo": ("BO with each kernel surrogate", by_problem_and_method),
     "calibration": ("Calibration of every surrogate on held-out data", calibration),
     "gold_standard": ("NUTS against inference-gym's gold standards, beside NumPyro", gold_standard),
+    "gpu": ("On a GPU: compiled BO, NUTS, SMC and the NNGP Gram", gpu),
     "bnn_surrogate_cost": ("BNN surrogates: cost per BO iteration", bnn_surrogate_cost),
     "bnn_bo_regret": ("BO regret with the BNN surrogates", by_problem_and_method),
     "study_bnn_bo_synthetic_cpu": ("Study: the paper's synthetic problems, CPU budgets", lambda d: study_table(d)),

@@ -120,7 +120,8 @@ def timed(fn, seeds):
     }
 
 
-def main():
+def measure() -> dict:
+    """Both samplers on every seed: the report ``main`` prints and writes (``gpu.py`` reuses it)."""
     seeds = list(SEEDS)
     results = {"modbayes": timed(run_modbayes, seeds), "blackjax": timed(run_blackjax, seeds)}
     ratio = results["modbayes"]["run_seconds_median"] / results["blackjax"]["run_seconds_median"]
@@ -149,6 +150,12 @@ def main():
             "date": time.strftime("%Y-%m-%d"),
         },
     }
+    return report
+
+
+def main():
+    report = measure()
+    results, ratio = report["results"], report["wall_time_ratio_modbayes_over_blackjax"]
     print(f"{'':10s} {'compile s':>10s} {'run s':>8s} {'log Z mean':>11s} {'sd':>6s}")
     for name, r in results.items():
         print(
