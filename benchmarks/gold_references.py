@@ -20,11 +20,14 @@ from scipy.special import logsumexp
 GRID = 801
 
 
-def _moments(log_weights, means, second_moments):
-    """Posterior mean and sd from per-grid-point conditional moments: ``[G, k]`` each."""
+def _moments(log_weights, means, second_moments, log_cell, num_normals):
+    """Posterior mean and sd from per-grid-point conditional moments (``[G, k]`` each), and
+    log p(y): the grid's integral of ``log_weights`` (cell area ``exp(log_cell)``), which
+    leave out the ``−½ log 2π`` of their ``num_normals`` Gaussian factors."""
     w = np.exp(log_weights - logsumexp(log_weights))
     mean = w @ means
-    return mean, np.sqrt(np.maximum(w @ second_moments - mean**2, 0.0))
+    log_evidence = logsumexp(log_weights) + log_cell - 0.5 * num_normals * np.log(2 * np.pi)
+    return mean, np.sqrt(np.maximum(w @ second_moments - mean**2, 0.0)), float(log_evidence)
 
 
 def _log_normal_pdf(x, mean, sd):
@@ -32,10 +35,12 @@ def _log_normal_pdf(x, mean, sd):
 
 
 def eight_schools():
-    """``(mean [10], sd [10])`` of (avg_effect, log_stddev, school_effects[8])."""
+    """``(mean [10], sd [10], log p(y))`` of (avg_effect, log_stddev, school_effects[8])."""
     y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
     sigma = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
-    mu, log_tau = np.meshgrid(np.linspace(-45, 55, GRID), np.linspace(-6, 7, GRID), indexing="ij")
+    mu_grid, log_tau_grid = np.linspace(-45, 55, GRID), np.linspace(-6, 7, GRID)
+    log_cell = np.log((mu_grid[1] - mu_grid[0]) * (log_tau_grid[1] - log_tau_grid[0]))
+    mu, log_tau = np.meshgrid(mu_grid, log_tau_grid, indexing="ij")
     mu, log_tau = mu.ravel()[:, None], log_tau.ravel()[:, None]
     tau2 = np.exp(2 * log_tau)
     marginal_var = sigma**2 + tau2  # [G, 8]
@@ -48,7 +53,7 @@ def eight_schools():
     post_mean = post_var * (mu / tau2 + y / sigma**2)
     means = np.concatenate([mu, log_tau, post_mean], axis=1)
     second = np.concatenate([mu**2, log_tau**2, post_mean**2 + post_var], axis=1)
-    return _moments(log_w, means, second)
+    return _moments(log_w, means, second, log_cell, 2 + len(y))
 
 
 OBSERVED_LOCS = np.array(
@@ -61,7 +66,7 @@ OBSERVED_LOCS = np.array(
 
 
 def brownian_motion():
-    """``(mean [32], sd [32])`` of (innovation_noise_scale, locs[30], observation_noise_scale)."""
+    """``(mean [32], sd [32], log p(y))`` of (innovation_noise_scale, locs[30], observation_noise_scale)."""
     t = len(OBSERVED_LOCS)
     obs = ~np.isnan(OBSERVED_LOCS)
     y = OBSERVED_LOCS[obs]
@@ -69,7 +74,8 @@ def brownian_motion():
     lam, Q = np.linalg.eigh(C[np.ix_(obs, obs)])
     y_rot = Q.T @ y
     cross = C[:, obs] @ Q  # [30, 20]: Cov(locs, observed), rotated
-    log_a, log_b = np.meshgrid(np.linspace(-6, 2, GRID), np.linspace(-6, 2, GRID), indexing="ij")
+    grid = np.linspace(-6, 2, GRID)
+    log_a, log_b = np.meshgrid(grid, grid, indexing="ij")
     log_a, log_b = log_a.ravel(), log_b.ravel()
     a2, b2 = np.exp(2 * log_a)[:, None], np.exp(2 * log_b)[:, None]
     var = a2 * lam + b2  # [G, 20]: eigenvalues of a² C_oo + b² I
@@ -81,7 +87,7 @@ def brownian_motion():
     loc_var = a2 * np.diag(C) - a2**2 * ((1.0 / var) @ (cross**2).T)
     means = np.concatenate([a, loc_mean, b], axis=1)
     second = np.concatenate([a**2, loc_mean**2 + loc_var, b**2], axis=1)
-    return _moments(log_w, means, second)
+    return _moments(log_w, means, second, 2 * np.log(grid[1] - grid[0]), 2 + len(y))
 
 
 REFERENCES = {"EightSchools": eight_schools, "BrownianMotionUnknownScalesMissingMiddleObservations": brownian_motion}

@@ -20,9 +20,7 @@ def fmt(value, digits: int = 3) -> str:
     """A table cell: numbers to ``digits`` significant figures, lists joined, ``None`` as a dash."""
     if value is None:
         return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
+    if isinstance(value, bool | int):
         return str(value)
     if isinstance(value, float):
         return f"{value:.{digits}g}"
@@ -121,16 +119,7 @@ def bnn_surrogate_cost(d: dict) -> str:
             rows.append(
                 [r["n"], "NumPyro HMC (fit only)", None, None, None, None, r["numpyro_hmc"]["steady_fit"], None, None]
             )
-    header = [
-        "n",
-        "surrogate",
-        "steady s",
-        "steady s, baseline",
-        "/ baseline",
-        "steady CPU s",
-        "fit s",
-        "acquisition s",
-    ]
+    header = ["n", "surrogate", "steady s", "baseline s", "/ baseline", "steady CPU s", "fit s", "acquisition s"]
     header.append("first (compile) s")
     note = f"\n\nBaseline: {d['baseline']['label']}." if "baseline" in d else ""
     ratios = [f"n={r['n']}: {fmt(r['bnn_hmc_fit_vs_numpyro'])}" for r in d["rows"] if "bnn_hmc_fit_vs_numpyro" in r]
@@ -219,7 +208,16 @@ def gold_standard(d: dict) -> str:
         "z against exact quadrature for EightSchools and the Brownian-motion target, "
         "else the gym's ground truth. ESS/s: sampling time with compilation subtracted."
     ) + (f" {cfg['note']}." if "note" in cfg else "")
-    return table(header + ["ESS/s", "first call s"], rows) + note
+    text = table(header + ["ESS/s", "first call s"], rows) + note
+    smc = [
+        f"{r['target']}: max |z| {fmt(c['max_abs_z'])}, log Ẑ {c['log_evidence_mean']:.3f} "
+        f"± {c['log_evidence_sd']:.3f} (exact {c['log_evidence_exact']:.3f})"
+        for r in d["rows"]
+        if (c := r.get("smc"))
+    ]
+    return text + (
+        "\n\nTempered SMC (defaults, 2000 particles; z from the seeds' spread): " + "; ".join(smc) if smc else ""
+    )
 
 
 def gpu(d: dict) -> str:
