@@ -110,7 +110,8 @@ def cmd_run(args) -> int:
             # Both checked here, before anything is compiled or evaluated.
             source = {"objective": canonical_spec(args.objective), "bounds": parse_bounds(args.bounds).tolist()}
             load_objective(source["objective"])
-            name = pathlib.Path(args.objective.rpartition(":")[0]).stem + "-" + args.objective.rpartition(":")[2]
+            target, _, function = args.objective.rpartition(":")
+            name = f"{pathlib.Path(target).stem if target.endswith('.py') else target}-{function}"
         else:
             source, name = {"problem": args.problem}, args.problem
         out = pathlib.Path(args.out or f"runs/{name}-{args.surrogate}-{args.acquisition}-seed{args.seed}")
