@@ -10,12 +10,12 @@ f (the network output, logits for classification), not about noisy observations.
   the network's linearisation (the GLM predictive).
 """
 
-import arviz as az
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inference._arviz import az
 from inference.posterior import ARVIZ_STAT_NAMES
 
 from .bnn import BNN

@@ -3,9 +3,10 @@
 import dataclasses
 from typing import Any
 
-import arviz as az
 import jax
 import numpy as np
+
+from ._arviz import az
 
 # inference names -> ArviZ's sample_stats conventions
 ARVIZ_STAT_NAMES = {

@@ -3,11 +3,11 @@
 import dataclasses
 from typing import Any
 
-import arviz as az
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._arviz import az
 from .particles import Particles
 from .resampling import resample
 
