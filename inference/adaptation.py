@@ -14,6 +14,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .kernels.base import GradientState
+
 
 class DualAveragingState(NamedTuple):
     log_step: jax.Array
@@ -107,7 +109,13 @@ def find_reasonable_step_size(key, kernel, state, logdensity_fn, num_probes: int
     proxy = kernel.tuning_proxy()
     target = kernel.target_accept
     keys = jax.random.split(key, num_probes)
-    proxy_state = proxy.from_position(state.position, state.log_density, logdensity_fn)
+    # The kernel's own state serves the proxy when it already carries the gradient (HMC/NUTS):
+    # ``from_position`` would evaluate it again, one more inlined copy of the user's log density
+    # and its gradient for XLA to compile (issue #20: first-call compile time).
+    if isinstance(state, GradientState):
+        proxy_state = state
+    else:
+        proxy_state = proxy.from_position(state.position, state.log_density, logdensity_fn)
 
     def mean_acceptance(step_size):
         tuned = proxy.tuned(step_size=step_size)
