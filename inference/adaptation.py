@@ -111,7 +111,9 @@ def find_reasonable_step_size(key, kernel, state, logdensity_fn, num_probes: int
     keys = jax.random.split(key, num_probes)
     # The kernel's own state serves the proxy when it already carries the gradient (HMC/NUTS):
     # ``from_position`` would evaluate it again, one more inlined copy of the user's log density
-    # and its gradient for XLA to compile (issue #20: first-call compile time).
+    # and its gradient for XLA to compile (issue #20: first-call compile time). This is safe here,
+    # not in ``from_position`` generally: a proxy has its kernel's sites, so the gradient is of
+    # the same site view; a combinator's hand-over between kernels on other sites is not.
     if isinstance(state, GradientState):
         proxy_state = state
     else:
