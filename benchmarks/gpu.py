@@ -23,7 +23,6 @@ import os
 import pathlib
 import sys
 import tempfile
-import time
 
 SURROGATES = ("gp", "ibnn", "bnn_hmc")
 SIZES, ITERATIONS, GRAM_N = (128, 512, 1024), 5, 20_000
@@ -74,23 +73,13 @@ def smc_against_blackjax() -> dict:
 
 
 def nngp_gram(n: int) -> dict:
-    import jax
-    import jax.numpy as jnp
+    """``kernel_throughput``'s Gram (same kernel settings and timing) at ``n`` points in d = 100."""
     import numpy as np
+    from kernel_throughput import D, jax_gram_fn, seconds
 
-    from surrogates.kernels import nngp
-
-    X = jnp.asarray(np.random.default_rng(0).uniform(size=(n, 100)))
-    gram = jax.jit(lambda X: nngp(X, X, depth=3, weight_var=10.0, bias_var=1.3, activation="relu"))
-    start = time.perf_counter()
-    jax.block_until_ready(gram(X))
-    first = time.perf_counter() - start
-    steady = []
-    for _ in range(3):
-        start = time.perf_counter()
-        jax.block_until_ready(gram(X))
-        steady.append(time.perf_counter() - start)
-    return {"n": n, "d": 100, "first_call_s": first, "steady_s": float(np.median(steady))}
+    gram, as_array = jax_gram_fn()
+    timing, _ = seconds(gram, as_array(np.random.default_rng(0).uniform(size=(n, D))))
+    return {"n": n, "d": D, "first_call_s": timing["first_call_seconds"], "steady_s": timing["steady_seconds"]}
 
 
 def render(d: dict) -> str:
