@@ -162,6 +162,9 @@ def measure(name: str, args) -> dict:
     log_density, report, dim, ref_mean, ref_sd, ref_log_z = load(name)
     row = {"target": name, "dim": dim, "seeds": args.seeds}
     for sampler, run in SAMPLERS.items():
+        # Each sampler's first call traces the density afresh, as a user's would: without this the
+        # second sampler reuses the jitted density's trace (and its pieces' compiles) from the first.
+        jax.clear_caches()
         draws, divergences, calls = [], 0, []
         for seed in range(args.seeds):
             (raw, div), wall, compile_s = timed(lambda: run(seed, log_density, dim, args))  # noqa: B023

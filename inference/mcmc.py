@@ -87,7 +87,7 @@ def _warmup_schedule(num_warmup: int, adapt_mass: bool) -> np.ndarray:
 
 
 def _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report):
-    """The per-chain program: ``run(key, position) -> (positions, stats, kernel)``.
+    """The per-chain program: ``run(key, state) -> (positions, stats, kernel)`` from ``kernel.init``'s state.
 
     Warmup and sampling are one loop over kernel steps ``t = 0, 1, ...``: an outer
     ``scan`` over the draws kept, each running its kernel steps in an inner loop (the
@@ -140,9 +140,8 @@ def _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt
             )
         return kernel, state, da, wf, info, key
 
-    def run(key, position):
+    def run(key, state):
         k_steps, k_example = jax.random.split(key)
-        state = kernel.init(position, logdensity_fn)
         start = kernel
         if tunable and adapt_mass:
             # Warmup starts from the kernel's own inverse mass when it has one (a curvature
@@ -195,9 +194,29 @@ def sample_chains(
     Returns ``(positions [chains, num_samples, ...], stats {name: [chains, num_samples]},
     tuned kernel per chain)``.
     """
+    states = _init_states(positions, kernel, logdensity_fn=logdensity_fn, chain_method=chain_method)
+    settings = dict(num_warmup=num_warmup, num_samples=num_samples, thinning=thinning)
+    settings |= dict(adapt_step_size=adapt_step_size, adapt_mass=adapt_mass, chain_method=chain_method)
+    return _sample_from_states(keys, states, kernel, logdensity_fn, report=report, **settings)
+
+
+def _sample_from_states(keys, states, kernel, logdensity_fn, *, chain_method, report, **settings):
+    """``sample_chains`` from the chains' ``kernel.init`` states (leading axis ``[chains]``)."""
+    num_chains = int(jax.tree.leaves(states)[0].shape[0])
+    run = _build_chain(kernel, logdensity_fn, report=report, **settings)
+    return map_leading_axis(run, num_chains, chain_method)(keys, states)
+
+
+def _init_states(positions, kernel, *, logdensity_fn, chain_method):
+    """``kernel.init`` at every chain's start (leading axis ``[chains]``)."""
     num_chains = int(jax.tree.leaves(positions)[0].shape[0])
-    run = _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt_step_size, adapt_mass, report)
-    return map_leading_axis(run, num_chains, chain_method)(keys, positions)
+    return map_leading_axis(lambda q: kernel.init(q, logdensity_fn), num_chains, chain_method)(positions)
+
+
+# ``mcmc`` compiles the initial states apart from the sampling loop: their log densities check the
+# starts before the loop is traced, and the loop then holds no copy of the initial gradient (one
+# fewer inlined copy of the user's density for XLA to compile).
+_initial_states = jax.jit(_init_states, static_argnames=("logdensity_fn", "chain_method"))
 
 
 @partial(
@@ -213,11 +232,11 @@ def sample_chains(
         "progress_total",
     ),
 )
-def _run_chains(keys, positions, kernel, handle, *, progress_total, **settings):
-    """``sample_chains`` compiled once per (log density, settings, kernel structure): the
-    kernel's arrays and the progress-bar ``handle`` are arguments, not constants."""
+def _run_chains(keys, states, kernel, handle, *, progress_total, **settings):
+    """``sample_chains`` from initial states, compiled once per (log density, settings, kernel
+    structure): the kernel's arrays and the progress-bar ``handle`` are arguments, not constants."""
     report = (lambda t: report_progress(handle, t, progress_total)) if progress_total else (lambda t: None)
-    return sample_chains(keys, positions, kernel=kernel, report=report, **settings)
+    return _sample_from_states(keys, states, kernel, report=report, **settings)
 
 
 def mcmc(
@@ -288,7 +307,8 @@ def mcmc(
     if init_per_chain and init_position is None:
         raise ValueError("init_per_chain=True needs init_position with a leading [num_chains] axis")
     positions0 = initial_positions(k_init, program, logdensity_fn, init_position, num_chains, init_per_chain)
-    check_finite_start(program, logdensity_fn, positions0, num_chains)
+    states0 = _initial_states(positions0, kernel, logdensity_fn=logdensity_fn, chain_method=chain_method)
+    check_finite_start(program, states0.log_density, positions0)
 
     total = num_warmup + num_samples * thinning
     settings = dict(
@@ -306,9 +326,9 @@ def mcmc(
         t0 = time.perf_counter()
         # Reused when the program, settings and the kernel's structure repeat (a second call
         # with other data, keys or step size compiles nothing).
-        compiled = _run_chains.lower(keys, positions0, kernel, handle, **settings).compile()
+        compiled = _run_chains.lower(keys, states0, kernel, handle, **settings).compile()
         t1 = time.perf_counter()
-        positions, stats, tuned = jax.block_until_ready(compiled(keys, positions0, kernel, handle))
+        positions, stats, tuned = jax.block_until_ready(compiled(keys, states0, kernel, handle))
         t2 = time.perf_counter()
 
     if program is not None:

@@ -15,9 +15,10 @@ def _log_density_per_chain(logdensity_fn, positions):
     return jax.vmap(logdensity_fn)(positions)
 
 
-def check_finite_start(program, logdensity_fn, positions, num_chains):
-    """Raise ``ValueError`` naming the site (or chain) whose initial log density is not finite."""
-    values = np.asarray(_log_density_per_chain(logdensity_fn, positions))
+def check_finite_start(program, log_densities, positions):
+    """Raise ``ValueError`` naming the site (or chain) whose initial log density
+    (``log_densities: [chains]``) is not finite."""
+    values = np.asarray(log_densities)
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size == 0:
         return
