@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from inference._arviz import az
+from inference._arviz import from_groups
 from inference.posterior import ARVIZ_STAT_NAMES
 
 from .bnn import BNN
@@ -68,13 +68,12 @@ class SampledBNNPosterior(eqx.Module):
             return self.values["noise"]
         return self.bnn.noise_sd(None)
 
-    def to_arviz(self) -> az.InferenceData:
-        """``arviz.InferenceData``: the posterior (``[chains, draws, ...]``) and the sampler's statistics."""
+    def to_arviz(self):
+        """ArviZ's container (``InferenceData`` on 0.x, ``DataTree`` on 1.x): the posterior
+        (``[chains, draws, ...]``) and the sampler's statistics."""
         chains = self.num_chains
         reshape = lambda v: np.asarray(v).reshape(chains, -1, *np.shape(v)[1:])  # noqa: E731
         groups = {"posterior": {k: reshape(v) for k, v in self.values.items()}}
         if self.stats:
             groups["sample_stats"] = {ARVIZ_STAT_NAMES.get(k, k): np.asarray(v) for k, v in self.stats.items()}
-        return az.from_dict(
-            **groups, attrs={"method": self.method, **{f"{k}_seconds": v for k, v in self.timings.items()}}
-        )
+        return from_groups(groups, {"method": self.method, **{f"{k}_seconds": v for k, v in self.timings.items()}})

@@ -11,7 +11,6 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-import arviz as az  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
@@ -19,6 +18,7 @@ import numpyro  # noqa: E402
 import numpyro.distributions as dist  # noqa: E402
 
 import inference  # noqa: E402
+from inference._arviz import loo, plot_trace  # noqa: E402  (the same calls on ArviZ 0.x and 1.x)
 
 Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
 SIGMA = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
@@ -37,11 +37,11 @@ def main():
     t0 = time.perf_counter()
     program = inference.Program(eight_schools, jnp.asarray(SIGMA), y=jnp.asarray(Y))
     posterior = inference.mcmc(jax.random.PRNGKey(0), program, kernel="nuts", num_chains=4, progress=True)
-    idata = posterior.to_arviz()
-    print(az.summary(idata, var_names=["mu", "tau", "theta"]))
+    idata = posterior.to_arviz()  # InferenceData on ArviZ 0.x, DataTree on 1.x
+    print(posterior.summary(var_names=["mu", "tau", "theta"]))
     print(f"divergences: {int(np.asarray(posterior.stats['diverging']).sum())}")
-    print(f"PSIS-LOO elpd: {float(az.loo(idata).elpd_loo):.2f}")
-    az.plot_trace(idata, var_names=["mu", "tau"])
+    print(f"PSIS-LOO elpd: {loo(idata).elpd:.2f}")
+    plot_trace(idata, var_names=["mu", "tau"])
     matplotlib.pyplot.savefig("eight_schools_trace.png", dpi=80)
     print(f"wrote eight_schools_trace.png in {time.perf_counter() - t0:.1f} s")
 

@@ -6,7 +6,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from ._arviz import az
+from ._arviz import from_groups, summary
 
 # inference names -> ArviZ's sample_stats conventions
 ARVIZ_STAT_NAMES = {
@@ -58,9 +58,9 @@ class Posterior:
         fn = jax.jit(jax.vmap(jax.vmap(self.program.pointwise_log_likelihood)))
         return {k: np.asarray(v) for k, v in fn(self.positions).items()}
 
-    def to_arviz(self) -> az.InferenceData:
-        """An ``arviz.InferenceData`` with posterior, sample_stats and, for a ``Program``,
-        log_likelihood and observed_data groups."""
+    def to_arviz(self):
+        """ArviZ's container (``InferenceData`` on ArviZ 0.x, ``xarray.DataTree`` on 1.x) with
+        posterior, sample_stats and, for a ``Program``, log_likelihood and observed_data groups."""
         stats = {ARVIZ_STAT_NAMES.get(k, k): np.asarray(v) for k, v in self.stats.items()}
         groups = {
             "posterior": {k: np.asarray(v) for k, v in self.samples.items()},
@@ -73,8 +73,8 @@ class Posterior:
             observed = {k: np.asarray(v) for k, v in self.program.observed_data().items()}
             if observed:
                 groups["observed_data"] = observed
-        return az.from_dict(**groups)
+        return from_groups(groups)
 
     def summary(self, **kwargs):
-        """``arviz.summary`` of the posterior (mean, sd, HDI, ESS, R-hat)."""
-        return az.summary(self.to_arviz(), **kwargs)
+        """``arviz.summary`` of the posterior (mean, sd, 94% HDI, ESS, R-hat) on either ArviZ major."""
+        return summary(self.to_arviz(), **kwargs)

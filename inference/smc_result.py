@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._arviz import az
+from ._arviz import from_groups
 from .particles import Particles
 from .resampling import resample
 
@@ -37,16 +37,14 @@ class SMCResult:
     def num_steps(self) -> int:
         return int(self.history["level"].shape[0]) if self.history else 0
 
-    def to_arviz(self) -> az.InferenceData:
-        """``InferenceData`` with the equally weighted particles as one chain, per-step
-        history in sample_stats-like attrs, and the log evidence in ``attrs``."""
+    def to_arviz(self):
+        """ArviZ's container (``InferenceData`` on 0.x, ``DataTree`` on 1.x) with the equally
+        weighted particles as one chain, their log weights in sample_stats, and the log
+        evidence and number of SMC steps in ``attrs``."""
         posterior = {k: np.asarray(v)[None] for k, v in self.samples.items()}
         attrs = {"log_evidence": float(self.log_evidence), "num_smc_steps": self.num_steps}
         stats = {"log_weight": np.asarray(self.particles.log_weights)[None]}
-        idata = az.from_dict(posterior=posterior, sample_stats=stats, attrs=attrs)
-        for group in idata.groups():
-            idata[group].attrs.update(attrs)
-        return idata
+        return from_groups({"posterior": posterior, "sample_stats": stats}, attrs)
 
 
 def equal_weight_samples(key, program, particles):

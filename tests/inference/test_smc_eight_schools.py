@@ -37,12 +37,11 @@ def nuts_reference():
     """Means and sds of the two scalar sites, with their MCSEs (ArviZ), from 4 × 5000 NUTS draws."""
     start = {"avg_effect": 0.0, "log_stddev": 2.0, "school_effects_standard": jnp.zeros(8)}
     post = inference.mcmc(jax.random.PRNGKey(100), log_density, num_samples=5000, init_position=start)
-    idata = az.from_dict(posterior={name: np.asarray(post.samples[name]) for name in SITES})
     out = {}
     for name in SITES:
-        draws = np.asarray(post.samples[name])
-        mcse_mean = float(az.mcse(idata, var_names=[name], method="mean")[name])
-        mcse_sd = float(az.mcse(idata, var_names=[name], method="sd")[name])
+        draws = np.asarray(post.samples[name])  # [chains, draws]
+        mcse_mean = float(az.mcse(draws, method="mean"))
+        mcse_sd = float(az.mcse(draws, method="sd"))
         out[name] = (draws.mean(), draws.std(), mcse_mean, mcse_sd)
     return out
 
