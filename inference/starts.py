@@ -1,18 +1,10 @@
 """Where ``mcmc``'s chains start: a ``Program``'s uniform init with retries, one given
 position for every chain, or one per chain (``init_per_chain``), each checked before tracing."""
 
-from functools import partial
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
-
-
-@partial(jax.jit, static_argnums=0)
-def _log_density_per_chain(logdensity_fn, positions):
-    """``logdensity_fn`` at each of ``positions`` (leading axis ``[chains]``); compiled once per function."""
-    return jax.vmap(logdensity_fn)(positions)
 
 
 def check_finite_start(program, log_densities, positions):
@@ -54,7 +46,10 @@ def _along_chains(starts: list, num_chains: int, per_chain: bool):
     return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (num_chains, *jnp.shape(leaf))), starts[0])
 
 
-def initial_positions(key, program, logdensity_fn, init_position, num_chains, per_chain=False):
+def initial_positions(key, program, logdensity_fn, init_position, num_chains, per_chain, log_densities):
+    """``[num_chains, ...]`` starting positions; ``log_densities(positions) -> [chains]`` checks a
+    ``Program``'s random starts (``mcmc`` passes its kernel's initial states, so that the check and
+    the states are one compiled program)."""
     if program is None:
         leaves = jax.tree.leaves(init_position)
         if not leaves:
@@ -73,7 +68,7 @@ def initial_positions(key, program, logdensity_fn, init_position, num_chains, pe
     # NumPyro's init_to_uniform, with a few retries for chains that start outside the support.
     positions = program.initial_positions(key, num_chains)
     for attempt in range(10):
-        finite = np.isfinite(np.asarray(_log_density_per_chain(logdensity_fn, positions)))
+        finite = np.isfinite(np.asarray(log_densities(positions)))
         if finite.all():
             break
         fresh = program.initial_positions(jax.random.fold_in(key, attempt + 1), num_chains)
