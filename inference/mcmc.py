@@ -34,28 +34,9 @@ from .sharding import CHAIN_METHODS, map_leading_axis
 from .starts import check_finite_start, initial_positions
 from .validation import check_positive_int
 
-KERNEL_NAMES = {
-    "nuts": kernel_lib.nuts,
-    # A fixed number of leapfrog steps resonates with some posteriors once the step size is
-    # adapted; jittering it keeps "hmc" ergodic (see kernels/hmc.py).
-    "hmc": partial(kernel_lib.hmc, step_size_jitter=0.15),
-    "mala": kernel_lib.mala,
-    "rwmh": kernel_lib.rwmh,
-}
-
-
-def resolve_kernel(kernel):
-    """A kernel object from a name (``"nuts"``, ``"hmc"``, ``"mala"``, ``"rwmh"``) or an object."""
-    if isinstance(kernel, str):
-        if kernel not in KERNEL_NAMES:
-            raise ValueError(f"kernel must be one of {sorted(KERNEL_NAMES)} or a kernel object, got {kernel!r}")
-        return KERNEL_NAMES[kernel]()
-    if not (hasattr(kernel, "init") and hasattr(kernel, "step")):
-        raise TypeError(
-            f"kernel must be a name or an object with init() and step() (inference.kernels), "
-            f"got {type(kernel).__name__}"
-        )
-    return kernel
+# Kept for existing imports: the names and their resolution live in ``kernels.names``.
+KERNEL_NAMES = kernel_lib.KERNEL_NAMES
+resolve_kernel = kernel_lib.resolve
 
 
 @partial(jax.jit, static_argnums=0)
@@ -147,14 +128,14 @@ def _build_chain(kernel, logdensity_fn, num_warmup, num_samples, thinning, adapt
             # Warmup starts from the kernel's own inverse mass when it has one (a curvature
             # estimate, e.g. bayesnn's Fisher diagonal), else from the identity.
             q = kernel.flat_position(state.position)
-            given = getattr(kernel, "inverse_mass", None)
+            given = kernel.inverse_mass
             start = kernel.tuned(inverse_mass=jnp.ones_like(q) if given is None else jnp.broadcast_to(given, q.shape))
         # The step info lives in the loop carry (to report the last step of each draw);
         # its structure comes from an abstract evaluation, which compiles nothing.
         example = jax.eval_shape(lambda k, s: start.step(k, s, logdensity_fn)[1], k_example, state)
         info = jax.tree.map(lambda leaf: jnp.zeros(leaf.shape, leaf.dtype), example)
         q0 = kernel.flat_position(state.position) if tunable else jnp.zeros(0)
-        da = dual_averaging_init(jnp.asarray(getattr(start, "step_size", 1.0), dtype=float))
+        da = dual_averaging_init(jnp.asarray(start.step_size if isinstance(start, Tunable) else 1.0, dtype=float))
         wf = welford_init(q0.size, q0.dtype)
 
         def draw(carry, i):

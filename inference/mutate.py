@@ -39,14 +39,10 @@ def mutate(key, particles: Particles, kernel, num_steps: int, logdensity_fn, cha
 
 
 def initial_step_size(kernel, dim: int) -> float:
-    """Scale-free starting step sizes in the particles' own units (optimal-scaling rates:
-    RWMH 2.38/√d, MALA d^(-1/3), HMC/NUTS d^(-1/4))."""
-    name = type(kernel).__name__
-    if name == "RWMH":
-        return 2.38 / dim**0.5
-    if name == "MALA":
-        return 1.0 * dim ** (-1 / 3)
-    return 0.5 * dim ** (-1 / 4)
+    """Scale-free starting step size in the particles' own units: the kernel's declared
+    ``step_size_scaling`` (optimal-scaling rates: RWMH 2.38/√d, MALA d^(-1/3), HMC/NUTS d^(-1/4))."""
+    coefficient, exponent = kernel.step_size_scaling
+    return coefficient * dim**exponent
 
 
 def tune_from_population(kernel, particles: Particles, acceptance_rate=None):

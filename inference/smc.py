@@ -17,7 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .density_program import density_program
-from .mcmc import resolve_kernel
+from .kernels import resolve as resolve_kernel
+from .kernels.tunable import Tunable
 from .mutate import initial_step_size, mutate, tune_from_population
 from .particles import ess, spawn
 from .paths import make_path, reweight
@@ -69,7 +70,7 @@ def _run_smc(
             particles, acceptance = mutate(k_mutate, particles, kernel, num_mcmc_steps, target, chain_method)
         else:
             acceptance = jnp.nan
-        step_size = getattr(kernel, "step_size", jnp.nan)
+        step_size = kernel.step_size if isinstance(kernel, Tunable) else jnp.nan
         history = {
             "ess": history["ess"].at[step].set(current_ess),
             "level": history["level"].at[step].set(new_level),
@@ -159,7 +160,7 @@ def smc(
 
     k_prior, k_run, k_samples = jax.random.split(key, 3)
     particles = spawn(program.sample_prior(k_prior, num_particles))
-    if tune_kernel and hasattr(kernel, "flat_position"):
+    if tune_kernel and isinstance(kernel, Tunable):
         dim = int(kernel.flat_position(jax.tree.map(lambda leaf: leaf[0], particles.position)).size)
         kernel = tune_from_population(kernel.tuned(step_size=initial_step_size(kernel, dim)), particles)
     settings = dict(

@@ -1,10 +1,11 @@
 """MCMC kernels: ``init(position, logdensity_fn)`` and ``step(key, state, logdensity_fn)``."""
 
-from .base import GradientState, Info, State
+from .base import GradientState, Info, Kernel, State
 from .combinators import Cycle, Mixture, cycle, mixture
 from .hmc import HMC, HMCInfo, hmc
 from .mala import MALA, mala
 from .mhg import MHG, MHGInfo, mhg
+from .names import KERNEL_NAMES, get, resolve
 from .nuts import NUTS, nuts
 from .rwmh import RWMH, rwmh
 from .sghmc import SGHMC, SGHMCInfo, SGHMCState, sghmc
@@ -23,16 +24,20 @@ __all__ = [
     "GradientState",
     "HMCInfo",
     "Info",
+    "KERNEL_NAMES",
+    "Kernel",
     "Mixture",
     "SGHMCInfo",
     "SGHMCState",
     "State",
     "cycle",
+    "get",
     "hmc",
     "mala",
     "mhg",
     "mixture",
     "nuts",
+    "resolve",
     "rwmh",
     "sghmc",
     "sgld",

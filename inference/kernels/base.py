@@ -16,7 +16,7 @@ example a discrete model index) fixed, so "MHG on k, HMC on θ" is a ``cycle``.
 """
 
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import jax
 import jax.numpy as jnp
@@ -44,6 +44,19 @@ class GradientState(NamedTuple):
 class Info(NamedTuple):
     acceptance_prob: jax.Array
     accepted: jax.Array
+
+
+@runtime_checkable
+class Kernel(Protocol):
+    """What every MCMC kernel provides (BlackJAX's ``init``/``step`` pair, NumPyro's
+    ``MCMCKernel``): a state from a position, and one transition leaving the target invariant.
+    Kernels whose step size and diagonal mass warmup may tune also derive from ``Tunable``."""
+
+    def init(self, position: Any, logdensity_fn: LogDensityFn) -> Any:
+        """The state (``State`` or ``GradientState``) at ``position``."""
+
+    def step(self, key: jax.Array, state: Any, logdensity_fn: LogDensityFn) -> tuple[Any, Any]:
+        """``(new state, info)``; ``info`` has at least ``acceptance_prob`` and ``accepted``."""
 
 
 def metropolis_accept(key: jax.Array, log_ratio: jax.Array) -> tuple[jax.Array, jax.Array]:

@@ -23,6 +23,8 @@ class MALA(Tunable):
     sites: tuple[str, ...] | None = None
     target_accept: float = 0.574
 
+    step_size_scaling = (1.0, -1 / 3)  # Roberts & Rosenthal (1998): d^(-1/3)
+
     def step(self, key, state: GradientState, logdensity_fn):
         view = site_view(state.position, logdensity_fn, self.sites, "mala")
         k_prop, k_acc = jax.random.split(key)

@@ -24,6 +24,7 @@ class RWMH(Tunable):
     target_accept: float = 0.234
 
     uses_gradient = False
+    step_size_scaling = (2.38, -0.5)  # Roberts, Gelman & Gilks (1997): 2.38/√d
 
     def step(self, key, state: State, logdensity_fn):
         view = site_view(state.position, logdensity_fn, self.sites, "rwmh")

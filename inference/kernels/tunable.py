@@ -2,6 +2,8 @@
 diagonal inverse mass that warmup (``inference.mcmc``) or the particle
 population (``inference.mutate``) can tune."""
 
+from typing import ClassVar
+
 import jax
 import jax.numpy as jnp
 
@@ -18,6 +20,9 @@ class Tunable:
     ``inverse_mass`` (``[dim_sites]`` or ``None``), ``sites`` and ``target_accept``."""
 
     uses_gradient = True
+    # A scale-free starting step size, ``coefficient · dim**exponent`` (optimal-scaling rates:
+    # HMC/NUTS d^(-1/4), Beskos et al. 2013); MALA and RWMH declare their own.
+    step_size_scaling: ClassVar[tuple[float, float]] = (0.5, -0.25)
 
     def flat_position(self, position) -> jax.Array:
         """The flat vector ``[dim_sites]`` this kernel moves (for mass-matrix estimates)."""
