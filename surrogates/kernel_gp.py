@@ -104,8 +104,10 @@ class KernelGP:
         return _fit(self, X, y, mask)
 
     # -- hyperparameters: logs of positive numbers, so the optimiser is unconstrained --
-    def init_params(self) -> dict:
-        """Unconstrained starting point of the learned hyperparameters (the given values)."""
+    def init_params(self, dim: int | None = None) -> dict:
+        """Unconstrained starting point of the learned hyperparameters (the given values; they do
+        not depend on the input dimension, which is accepted so that every surrogate's
+        ``init_params(dim)`` reads the same, ``protocol.WarmStartSurrogate``)."""
         log = lambda v: jnp.log(jnp.asarray(v, jnp.float64))  # noqa: E731
         params = {"log_weight_var": log(self.weight_var), "log_bias_var": log(self.bias_var)}
         if self.learns_outputscale:

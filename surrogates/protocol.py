@@ -42,3 +42,25 @@ class Surrogate(Protocol):
         ``mask: [n] bool`` marks real rows; False rows are padding and are ignored.
         """
         ...
+
+
+@runtime_checkable
+class TraceableSurrogate(Surrogate, Protocol):
+    """A surrogate whose fit is pure JAX, so the compiled loop (``minimize_compiled``) can trace it."""
+
+    def fit_traced(self, key: jax.Array, X: jax.Array, y: jax.Array, mask: jax.Array) -> Posterior:
+        """``fit`` without the argument checks: traceable under ``jit``/``scan``/``vmap``."""
+        ...
+
+
+@runtime_checkable
+class WarmStartSurrogate(Protocol):
+    """A surrogate whose BO fits may start from the previous fit's hyperparameters (``gp``):
+    ``warm_start`` turns it on, ``init_params(dim)`` is the first fit's start, and
+    ``fit(..., init=params)`` returns a posterior carrying its fitted ``params``."""
+
+    warm_start: bool
+
+    def init_params(self, dim: int) -> dict:
+        """The starting hyperparameters for ``dim`` input dimensions."""
+        ...

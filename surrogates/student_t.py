@@ -78,7 +78,7 @@ class StudentT(KernelGP):
         if not (self.alpha > 0 and self.beta > 0):
             raise ValueError(f"alpha and beta must be positive, got {self.alpha!r}, {self.beta!r}")
 
-    def init_params(self) -> dict:
+    def init_params(self, dim: int | None = None) -> dict:
         return {**super().init_params(), "log_alpha": jnp.log(jnp.asarray(self.alpha, jnp.float64))}
 
     def fit_params(self, X, y, mask) -> dict:

@@ -27,6 +27,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from ..protocol import TraceableSurrogate, WarmStartSurrogate
 from . import acquisition as acquisitions
 
 # The best observations seed this many local starts of the acquisition optimiser.
@@ -115,7 +116,7 @@ def step(fit: Callable, acquisition, q: int, dim: int, options: tuple, state: St
 def warm_start_params(surrogate, dim: int):
     """The hyperparameters the first fit of a run starts from, for a surrogate that warm-starts
     (a true ``warm_start`` option and ``init_params(dim)``, as ``gp``); ``None`` otherwise."""
-    if getattr(surrogate, "warm_start", False) is True and callable(getattr(surrogate, "init_params", None)):
+    if isinstance(surrogate, WarmStartSurrogate) and surrogate.warm_start is True:
         return surrogate.init_params(dim)
     return None
 
@@ -131,10 +132,9 @@ def propose_jit(acquisition, q: int, dim: int, options: tuple, keys, posterior, 
 
 def traceable_fit(surrogate) -> Callable:
     """The surrogate's ``fit_traced(key, X, y, mask)``, or a ``ValueError`` naming it."""
-    fit = getattr(surrogate, "fit_traced", None)
-    if fit is None:
+    if not isinstance(surrogate, TraceableSurrogate):
         raise ValueError(
             f"surrogate {type(surrogate).__name__} has no pure-JAX fit (fit_traced), so it cannot run "
             "inside the compiled loop; use surrogates.bo.minimize"
         )
-    return fit
+    return surrogate.fit_traced
