@@ -45,3 +45,9 @@ def timed(fn):
     start = time.perf_counter()
     result = jax.block_until_ready(fn())
     return result, time.perf_counter() - start, _union_length(_compile_spans)
+
+
+def warm_up_backend() -> None:
+    """Start XLA's CPU backend with a trivial compile, so that the first sampler measured in a
+    process is not charged for the process's one-time backend start-up."""
+    jax.block_until_ready(jax.jit(lambda x: x + 1)(np.ones(())))

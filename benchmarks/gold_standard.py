@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro.distributions as dist
-from compile_timer import timed
+from compile_timer import timed, warm_up_backend
 from gold_references import REFERENCES
 from inference_gym import using_jax as gym
 from machine import machine_info
@@ -200,6 +200,7 @@ def main():
     warnings.filterwarnings("ignore", message=".*float64.*")  # tfp's requests on float32 JAX
     out = pathlib.Path(args.out)
     results = {"config": vars(args), "machine": machine_info(), "rows": []}
+    warm_up_backend()
     for name in args.targets.split(","):
         results["rows"].append(measure(name, args))
         out.write_text(json.dumps(results, indent=1))
