@@ -289,8 +289,9 @@ def mcmc(
         raise ValueError("init_per_chain=True needs init_position with a leading [num_chains] axis")
     initial_states = partial(_initial_states, kernel=kernel, logdensity_fn=logdensity_fn, chain_method=chain_method)
     log_densities = lambda q: initial_states(q).log_density  # noqa: E731
-    starts = (init_position, num_chains, init_per_chain)
-    positions0 = initial_positions(k_init, program, logdensity_fn, *starts, log_densities)
+    positions0 = initial_positions(
+        k_init, program, logdensity_fn, init_position, num_chains, init_per_chain, log_densities
+    )
     states0 = initial_states(positions0)
     check_finite_start(program, states0.log_density, positions0)
 
