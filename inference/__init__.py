@@ -24,6 +24,7 @@ from .sgmcmc import SGMCMCResult, run_sgmcmc
 from .smc import smc
 from .smc2 import SMC2Result, smc2
 from .smc_result import SMCResult
+from .smc_step import SMCInfo, SMCState, smc_init, smc_step
 from .state_space import StateSpaceModel
 
 __all__ = [
@@ -35,7 +36,9 @@ __all__ = [
     "Program",
     "SMC2Result",
     "SGMCMCResult",
+    "SMCInfo",
     "SMCResult",
+    "SMCState",
     "StateSpaceModel",
     "density_program",
     "ess",
@@ -54,6 +57,8 @@ __all__ = [
     "run_sgmcmc",
     "smc",
     "smc2",
+    "smc_init",
+    "smc_step",
     "spawn",
     "tune_from_population",
 ]

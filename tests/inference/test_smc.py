@@ -56,9 +56,12 @@ def test_linear_regression_evidence_by_data_annealing():
     path = paths.data_annealing(20)
     estimates = [
         inference.smc(jax.random.PRNGKey(i), program, num_particles=1000, path=path, num_mcmc_steps=5).log_evidence
-        for i in range(3)
+        for i in range(6)
     ]
-    assert abs(np.mean(estimates) - exact) < 0.15
+    # One run's log Ẑ has sd 0.26-0.27 here (measured over 12 seeds, before and after #17 changed
+    # the step keys); the mean of 6 is allowed 4 of its standard errors. (The tolerance was 0.15
+    # on 3 runs, one standard error: it held for one key stream by chance.)
+    assert abs(np.mean(estimates) - exact) < 4 * 0.27 / np.sqrt(6)
     result = inference.smc(jax.random.PRNGKey(0), program, num_particles=1000, path=path, num_mcmc_steps=5)
     assert result.history["level"][-1] == 1.0 and result.num_steps == 20
 
