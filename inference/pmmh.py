@@ -30,22 +30,30 @@ from .validation import check_fraction, check_positive_int
 @pytree_dataclass(static=("estimator", "sites", "target_accept"))
 class PseudoMarginalRWMH(RWMH):
     """RWMH whose log density is a noisy estimate ``estimator(key, z)``; the state keeps
-    the estimate at the current point (``logdensity_fn`` is ignored)."""
+    the estimate at the current point (``logdensity_fn`` is ignored).
+
+    The proposal moves ``flat_position(position)``, the parameters ``z: [d]``; ``estimate``
+    returns the proposed position and its estimate. A subclass whose position carries more
+    than ``z`` overrides both: SMC²'s θ-particles are ``(z, particle filter)``, and the
+    filter run for the estimate is kept with an accepted ``z``."""
 
     estimator: Callable | None = None
 
     def init(self, position, logdensity_fn):
         return State(position, self.estimator(jax.random.PRNGKey(0), position))
 
+    def estimate(self, key, z):
+        """``(position at z, log-density estimate)``."""
+        return z, self.estimator(key, z)
+
     def step(self, key, state: State, logdensity_fn):
         k_prop, k_est, k_acc = jax.random.split(key, 3)
-        q = state.position
+        q = self.flat_position(state.position)
         scale = self.step_size * jnp.sqrt(inverse_mass_or_ones(self.inverse_mass, q))
-        q_new = q + scale * jax.random.normal(k_prop, q.shape, q.dtype)
-        estimate = self.estimator(k_est, q_new)
+        position, estimate = self.estimate(k_est, q + scale * jax.random.normal(k_prop, q.shape, q.dtype))
         estimate = jnp.where(jnp.isnan(estimate), -jnp.inf, estimate)
         acceptance_prob, accepted = metropolis_accept(k_acc, estimate - state.log_density)
-        return select(accepted, State(q_new, estimate), state), Info(acceptance_prob, accepted)
+        return select(accepted, State(position, estimate), state), Info(acceptance_prob, accepted)
 
 
 def parameter_program(prior) -> Program:

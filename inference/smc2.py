@@ -17,9 +17,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._pytree import pytree_dataclass, replace
+from .kernels.base import State
+from .mutate import initial_step_size, mutate, tune_from_population
 from .particle_filter import filter_init, filter_step
 from .particles import Particles, ess, normalize, spawn
-from .pmmh import check_parameter_inference, params_of
+from .pmmh import PseudoMarginalRWMH, check_parameter_inference, params_of
 from .resampling import resample
 from .state_space import StateSpaceModel
 from .validation import check_positive_int
@@ -53,6 +56,34 @@ def _filter_until(key, ssm, observations, params, num_state_particles, t, resamp
     return jax.lax.scan(body, state, xs)[0]
 
 
+@pytree_dataclass(static=("estimator", "sites", "target_accept", "ssm", "program", "num_state_particles", "resampling"))
+class FilterRWMH(PseudoMarginalRWMH):
+    """PMMH move of one θ-particle ``(z: [d], filter)`` at time ``t``: a proposed ``z`` gets a
+    fresh filter on y_{1:t}, whose likelihood estimate (plus the log prior) decides, and which
+    the particle keeps if accepted (Chopin, Jacob & Papaspiliopoulos 2013, §3.1)."""
+
+    observations: jax.Array | None = None
+    t: jax.Array | int = 0
+    ssm: StateSpaceModel | None = None
+    program: Any = None
+    num_state_particles: int = 0
+    resampling: str = "systematic"
+
+    def init(self, position, logdensity_fn):
+        z, filters = position
+        return State(position, self.program.log_density(z) + filters.log_likelihood)
+
+    def flat_position(self, position):
+        return position[0]
+
+    def estimate(self, key, z):
+        params = params_of(self.program, z)
+        filters = _filter_until(
+            key, self.ssm, self.observations, params, self.num_state_particles, self.t, self.resampling
+        )
+        return (z, filters), self.program.log_density(z) + filters.log_likelihood
+
+
 @partial(
     jax.jit,
     static_argnames=(
@@ -80,29 +111,16 @@ def _run_smc2(
     theta = spawn((z, filters))
     theta = Particles((z, filters), theta.log_weights, theta.log_evidence)
 
+    step_size = initial_step_size(FilterRWMH, program.dim)
+    moves = FilterRWMH(step_size, observations=observations, ssm=ssm, program=program)
+    moves = replace(moves, num_state_particles=num_state_particles, resampling=resampling)
+
     def rejuvenate(key, theta, t):
+        """Resample, then PMMH moves with the proposal scale from the population (2.38/√d × sd)."""
         k_resample, k_moves = jax.random.split(key)
         theta = resample(k_resample, theta, resampling)
-        z, filters = theta.position
-        scale = 2.38 / np.sqrt(program.dim) * jnp.sqrt(jnp.maximum(jnp.var(z, axis=0), 1e-12))
-
-        def move(carry, key):
-            z, filters = carry
-            k_prop, k_filter, k_acc = jax.random.split(key, 3)
-            z_new = z + scale * jax.random.normal(k_prop, z.shape, z.dtype)
-            keys = jax.random.split(k_filter, num_particles)
-            filters_new = jax.vmap(
-                lambda k, zi: _filter_until(k, ssm, observations, params(zi), num_state_particles, t, resampling)
-            )(keys, z_new)
-            old = jax.vmap(program.log_density)(z) + filters.log_likelihood
-            new = jax.vmap(program.log_density)(z_new) + filters_new.log_likelihood
-            log_ratio = jnp.where(jnp.isnan(new), -jnp.inf, new - old)
-            accepted = jnp.log(jax.random.uniform(k_acc, (num_particles,))) < log_ratio
-            pick = lambda a, b: jnp.where(accepted.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)  # noqa: E731
-            return (pick(z_new, z), jax.tree.map(pick, filters_new, filters)), jnp.mean(accepted.astype(z.dtype))
-
-        (z, filters), acceptance = jax.lax.scan(move, (z, filters), jax.random.split(k_moves, num_mcmc_steps))
-        return Particles((z, filters), theta.log_weights, theta.log_evidence), jnp.mean(acceptance)
+        kernel = tune_from_population(replace(moves, t=t), theta)
+        return mutate(k_moves, theta, kernel, num_mcmc_steps, None)
 
     def body(theta, xs):
         key, y, t = xs
