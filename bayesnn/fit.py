@@ -15,58 +15,27 @@ from .bnn import BNN
 from .posterior import SampledBNNPosterior
 
 # Each method's options and their defaults; ``fit`` rejects anything else by name.
+# nuts and hmc: MCMC from MAP-pretrained starts with Stan-style warmup (``inference.mcmc``).
+_MCMC = dict(
+    num_warmup=500,
+    num_samples=500,
+    thinning=1,
+    target_accept=0.8,
+    pretrain_steps=1000,
+    learning_rate=0.01,
+    adapt_mass=True,
+    initial_mass="fisher",
+    chain_method=None,
+)
+# sghmc and sgld: stochastic-gradient chains on minibatches (``inference.run_sgmcmc``).
+_SGMCMC = dict(
+    num_steps=1000, num_burnin=1000, thinning=5, num_chains=1, batch_size=32, pretrain_steps=1000, learning_rate=0.01
+)
 DEFAULTS = {
-    "nuts": dict(
-        num_warmup=500,
-        num_samples=500,
-        num_chains=2,
-        thinning=1,
-        max_tree_depth=8,
-        target_accept=0.8,
-        pretrain_steps=1000,
-        learning_rate=0.01,
-        adapt_mass=True,
-        initial_mass="fisher",
-        chain_method=None,
-    ),
-    "hmc": dict(
-        num_warmup=500,
-        num_samples=500,
-        num_chains=1,
-        thinning=1,
-        step_size=0.02,
-        path_length=0.01,
-        num_steps=None,
-        step_size_jitter=0.0,
-        target_accept=0.8,
-        pretrain_steps=1000,
-        learning_rate=0.01,
-        adapt_mass=True,
-        initial_mass="fisher",
-        chain_method=None,
-    ),
-    "sghmc": dict(
-        num_steps=1000,
-        num_burnin=1000,
-        thinning=5,
-        num_chains=1,
-        step_size=0.01,
-        adaptive=True,
-        mdecay=0.05,
-        batch_size=32,
-        pretrain_steps=1000,
-        learning_rate=0.01,
-    ),
-    "sgld": dict(
-        num_steps=1000,
-        num_burnin=1000,
-        thinning=5,
-        num_chains=1,
-        step_size=1e-4,
-        batch_size=32,
-        pretrain_steps=1000,
-        learning_rate=0.01,
-    ),
+    "nuts": dict(_MCMC, num_chains=2, max_tree_depth=8),
+    "hmc": dict(_MCMC, num_chains=1, step_size=0.02, path_length=0.01, num_steps=None, step_size_jitter=0.0),
+    "sghmc": dict(_SGMCMC, step_size=0.01, adaptive=True, mdecay=0.05),
+    "sgld": dict(_SGMCMC, step_size=1e-4),
     "laplace": dict(subset="auto", pretrain_steps=1000, learning_rate=0.01, optimize_prior_precision=True, mean="map"),
     "ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8, anchored=False),
 }

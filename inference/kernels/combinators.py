@@ -32,9 +32,9 @@ def _hand_over(kernel, state, logdensity_fn):
     return kernel.from_position(state.position, state.log_density, logdensity_fn)
 
 
-@pytree_dataclass
-class Cycle:
-    kernels: tuple
+class _Combinator:
+    """What ``Cycle`` and ``Mixture`` share: the state is the first kernel's, stripped to
+    position and log density; each inner kernel rebuilds its own on the hand-over."""
 
     uses_gradient = False
 
@@ -44,6 +44,11 @@ class Cycle:
 
     def from_position(self, position, log_density, logdensity_fn) -> State:
         return State(position, log_density)
+
+
+@pytree_dataclass
+class Cycle(_Combinator):
+    kernels: tuple
 
     def step(self, key, state: State, logdensity_fn):
         probs, moved = [], jnp.asarray(False)
@@ -57,18 +62,9 @@ class Cycle:
 
 
 @pytree_dataclass
-class Mixture:
+class Mixture(_Combinator):
     kernels: tuple
     probs: jax.Array
-
-    uses_gradient = False
-
-    def init(self, position, logdensity_fn) -> State:
-        state = self.kernels[0].init(position, logdensity_fn)
-        return State(state.position, state.log_density)
-
-    def from_position(self, position, log_density, logdensity_fn) -> State:
-        return State(position, log_density)
 
     def step(self, key, state: State, logdensity_fn):
         k_choose, k_step = jax.random.split(key)

@@ -19,16 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import inference
-from inference import kernels
-from inference.adaptation import (
-    dual_averaging_init,
-    dual_averaging_update,
-    find_reasonable_step_size,
-    welford_init,
-    welford_update,
-    welford_variance,
-    window_schedule,
-)
+from inference import adaptation, kernels
 
 Z_MAX = 4.0
 
@@ -63,9 +54,11 @@ def test_dual_averaging_reaches_the_target_acceptance():
         def body(carry, key):
             state, da = carry
             state, info = kernel.tuned(step_size=jnp.exp(da.log_step)).step(key, state, standard_normal)
-            return (state, dual_averaging_update(da, info.acceptance_prob, target)), None
+            return (state, adaptation.dual_averaging_update(da, info.acceptance_prob, target)), None
 
-        (_, da), _ = jax.lax.scan(body, (state, dual_averaging_init(0.1)), jax.random.split(k_steps, num_steps))
+        (_, da), _ = jax.lax.scan(
+            body, (state, adaptation.dual_averaging_init(0.1)), jax.random.split(k_steps, num_steps)
+        )
         return jnp.exp(da.log_step_avg)
 
     scales = np.asarray(jax.jit(jax.vmap(run))(jax.random.split(jax.random.PRNGKey(0), num_runs)))
@@ -81,24 +74,24 @@ def test_dual_averaging_reaches_the_target_acceptance():
 def test_dual_averaging_moves_the_step_size_the_right_way():
     """One update from ε₀ = 1: log ε₁ = μ − (h̄₁ / γ) with μ = log 10, h̄₁ = (δ − α)/(1 + t₀)
     (Hoffman & Gelman 2014, eq. 6), so a rejection gives a smaller step than an acceptance."""
-    da = dual_averaging_init(1.0)
-    rejected = float(dual_averaging_update(da, 0.0, 0.8).log_step)
-    accepted = float(dual_averaging_update(da, 1.0, 0.8).log_step)
+    da = adaptation.dual_averaging_init(1.0)
+    rejected = float(adaptation.dual_averaging_update(da, 0.0, 0.8).log_step)
+    accepted = float(adaptation.dual_averaging_update(da, 1.0, 0.8).log_step)
     assert abs(rejected - (np.log(10) - 0.8 / 11 / 0.05)) < 1e-12
     assert abs(accepted - (np.log(10) + 0.2 / 11 / 0.05)) < 1e-12
-    assert float(dual_averaging_update(da, jnp.nan, 0.8).log_step) == rejected  # NaN counts as a rejection
+    assert float(adaptation.dual_averaging_update(da, jnp.nan, 0.8).log_step) == rejected  # NaN counts as a rejection
 
 
 def test_welford_matches_numpy_with_stan_regularisation():
     x = np.random.default_rng(1).normal(size=(50, 3)) * np.array([0.1, 1.0, 10.0])
-    state = welford_init(3)
+    state = adaptation.welford_init(3)
     for row in x:
-        state = welford_update(state, jnp.asarray(row))
+        state = adaptation.welford_update(state, jnp.asarray(row))
     n = len(x)
     np.testing.assert_allclose(state.mean, x.mean(0), rtol=1e-12)
     np.testing.assert_allclose(state.m2 / (n - 1), x.var(0, ddof=1), rtol=1e-12)
     expected = n / (n + 5) * x.var(0, ddof=1) + 1e-3 * 5 / (n + 5)
-    np.testing.assert_allclose(welford_variance(state), expected, rtol=1e-12)
+    np.testing.assert_allclose(adaptation.welford_variance(state), expected, rtol=1e-12)
 
 
 def windows(in_slow, end):
@@ -114,20 +107,20 @@ def windows(in_slow, end):
 
 
 def test_window_schedule_matches_stan_for_1000_steps():
-    in_slow, end = window_schedule(1000)
+    in_slow, end = adaptation.window_schedule(1000)
     assert in_slow.shape == end.shape == (1000,)
     assert windows(in_slow, end) == [(75, 100), (100, 150), (150, 250), (250, 450), (450, 950)]
 
 
 def test_window_schedule_short_warmups():
     # Fewer than 150 steps: Stan uses 15% / 75% / 10% (one window); fewer than 20: none.
-    in_slow, end = window_schedule(100)
+    in_slow, end = adaptation.window_schedule(100)
     assert windows(in_slow, end) == [(15, 90)]
     assert list(np.flatnonzero(end)) == [89]
-    in_slow, end = window_schedule(19)
+    in_slow, end = adaptation.window_schedule(19)
     assert not in_slow.any() and not end.any()
     # A window that could not be followed by one twice its length absorbs the rest.
-    assert windows(*window_schedule(300)) == [(75, 100), (100, 150), (150, 250)]
+    assert windows(*adaptation.window_schedule(300)) == [(75, 100), (100, 150), (150, 250)]
 
 
 def test_find_reasonable_step_size_brackets_the_target():
@@ -136,7 +129,7 @@ def test_find_reasonable_step_size_brackets_the_target():
     fresh ones; each mean has SE ≤ 0.5/√4000 = 0.008, so the difference has SE ≤ 0.011."""
     kernel = kernels.hmc(step_size=0.01, inverse_mass=jnp.ones(3), target_accept=0.8)
     state = kernel.init(jnp.array([0.5, -1.0, 0.3]), standard_normal)
-    search = jax.jit(lambda k: find_reasonable_step_size(k, kernel, state, standard_normal, num_probes=4000))
+    search = jax.jit(lambda k: adaptation.find_reasonable_step_size(k, kernel, state, standard_normal, num_probes=4000))
     step = float(search(jax.random.PRNGKey(2)))
     assert step > 0.01
 
