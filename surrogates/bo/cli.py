@@ -52,7 +52,7 @@ def _run_one(source: dict, *, surrogate, acquisition, budget, seed, batch_size, 
     """Run, or continue, the run directory ``out``; ``source`` (``_problem``) goes into its config
     for resuming."""
     from .loop import run_loop
-    from .optimizer import Optimizer, initial_design_size
+    from .optimizer import Optimizer
     from .storage import RunDirectory
 
     run = RunDirectory(out)
@@ -69,9 +69,8 @@ def _run_one(source: dict, *, surrogate, acquisition, budget, seed, batch_size, 
             "batch_size": batch_size,
             "seed": seed,
         }
-        opt = Optimizer(_problem(source).bounds, surrogate=surrogate, acquisition=acquisition, seed=seed, n_init=n_init)
-        if n_init is None:
-            opt.n_init = initial_design_size(opt.space.dim, budget)
+        bounds = _problem(source).bounds
+        opt = Optimizer(bounds, surrogate=surrogate, acquisition=acquisition, seed=seed, n_init=n_init, budget=budget)
     problem = _problem(config)
     result = run_loop(opt, problem.fun, run=run, config=config, progress=progress, ref_point=problem.ref_point)
     return result, problem

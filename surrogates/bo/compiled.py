@@ -33,10 +33,11 @@ import numpy as np
 
 import surrogates
 from inference.sharding import map_leading_axis
+from inference.validation import check_positive_int
 from surrogates.threads import single_threaded_blas
 
 from . import acquisition as acquisitions
-from .optimizer import _positive_int, initial_design_size, sobol_design
+from .optimizer import initial_design_size, sobol_design
 from .space import Space
 from .step import StepState, ask_key, step, traceable_fit, warm_start_params
 
@@ -78,11 +79,11 @@ def minimize_compiled(
     space = Space.from_bounds(bounds)
     if not space.is_continuous:
         raise ValueError("minimize_compiled supports continuous boxes only; use minimize for mixed spaces")
-    budget = _positive_int(budget, "budget")
-    n_init = initial_design_size(space.dim, budget) if n_init is None else _positive_int(n_init, "n_init")
+    budget = check_positive_int(budget, "budget")
+    n_init = initial_design_size(space.dim, budget) if n_init is None else check_positive_int(n_init, "n_init")
     if n_init > budget:
         raise ValueError(f"n_init must be at most budget={budget}, got {n_init}")
-    batch_size = _positive_int(batch_size, "batch_size")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if (budget - n_init) % batch_size:
         raise ValueError(
             f"budget - n_init = {budget - n_init} must be a multiple of batch_size={batch_size} in the compiled loop"

@@ -16,9 +16,11 @@ from collections.abc import Callable
 import numpy as np
 from tqdm.auto import tqdm
 
+from inference.validation import check_positive_int
+
 from .evaluate import Outcome, evaluate
 from .hypervolume import hypervolume
-from .optimizer import Optimizer, _positive_int, initial_design_size
+from .optimizer import Optimizer
 from .result import Result
 from .storage import RunDirectory
 
@@ -56,8 +58,8 @@ def minimize(
     """
     if not callable(fun):
         raise TypeError(f"fun must be a callable of one point x: [d], got {type(fun).__name__} {fun!r}")
-    budget = _positive_int(budget, "budget")
-    batch_size = _positive_int(batch_size, "batch_size")
+    budget = check_positive_int(budget, "budget")
+    batch_size = check_positive_int(batch_size, "batch_size")
     if timeout is not None and not timeout > 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     opt = Optimizer(
@@ -69,9 +71,8 @@ def minimize(
         surrogate_options=surrogate_options,
         acquisition_options=acquisition_options,
         optimizer_options=optimizer_options,
+        budget=budget,
     )
-    if n_init is None:
-        opt.n_init = initial_design_size(opt.space.dim, budget)
     run = None if checkpoint is None else RunDirectory(checkpoint)
     config = {"budget": budget, "batch_size": batch_size}
     return run_loop(

@@ -22,6 +22,7 @@ import numpy as np
 from scipy.stats import qmc
 
 import surrogates
+from inference.validation import check_positive_int
 from surrogates.threads import single_threaded_blas
 
 from . import acquisition as acquisitions
@@ -49,12 +50,6 @@ def sobol_design(dim: int, seed: int, start: int, end: int) -> np.ndarray:
     return sobol.random_base2(max(0, int(np.ceil(np.log2(end)))))[start:end]
 
 
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 class Optimizer:
     """Bayesian optimisation by ask/tell (minimisation).
 
@@ -64,7 +59,9 @@ class Optimizer:
         acquisition: an acquisition name (``acquisition.names()``); for batches of
             q > 1, ``logei``/``ei`` are replaced by the joint ``qlogei``.
         seed: integer seed for the initial design and every later proposal.
-        n_init: initial Sobol points before the model is used (default ``2(d+1)``).
+        n_init: initial Sobol points before the model is used (default ``2(d+1)``, and at
+            most a third of ``budget`` when one is given: ``initial_design_size``).
+        budget: the evaluations planned, if known; it only bounds the default ``n_init``.
         surrogate_options, acquisition_options: keyword options (JSON values).
         optimizer_options: for ``optimize_acqf`` (``raw_samples``, ``num_restarts``,
             ``num_steps``, ``learning_rate``).
@@ -81,6 +78,7 @@ class Optimizer:
         surrogate_options: dict | None = None,
         acquisition_options: dict | None = None,
         optimizer_options: dict | None = None,
+        budget: int | None = None,
     ):
         self.space = Space.from_bounds(bounds)
         self.surrogate_name, self.surrogate_options = surrogate, dict(surrogate_options or {})
@@ -91,7 +89,12 @@ class Optimizer:
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         self.seed = int(seed)
-        self.n_init = default_n_init(self.space.dim) if n_init is None else _positive_int(n_init, "n_init")
+        if n_init is not None:
+            self.n_init = check_positive_int(n_init, "n_init")
+        elif budget is not None:
+            self.n_init = initial_design_size(self.space.dim, check_positive_int(budget, "budget"))
+        else:
+            self.n_init = default_n_init(self.space.dim)
         self.num_asked = 0
         self.X: list[list[float]] = []
         self.y: list = []
@@ -104,7 +107,7 @@ class Optimizer:
 
     def ask(self, n: int = 1) -> np.ndarray:
         """The next ``n`` points to evaluate, ``[n, d]`` in the original space."""
-        n = _positive_int(n, "n")
+        n = check_positive_int(n, "n")
         if self.num_asked < self.n_init or not self.y:
             X = self._initial_design(n)
         else:

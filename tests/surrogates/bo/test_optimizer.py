@@ -80,3 +80,16 @@ def test_warm_start_is_saved_so_a_reloaded_run_continues_as_the_uninterrupted_on
         again.tell(X_again, [BRANIN.fun(x) for x in X_again])
     cold = Optimizer(BRANIN.bounds, seed=4, n_init=8, surrogate_options={"warm_start": False})
     assert cold.state_dict()["warm_start"] is None
+
+
+def test_default_initial_design_is_bounded_by_the_budget_in_one_place():
+    """``n_init`` defaults to 2(d+1), or a third of ``budget`` when that is smaller; a given
+    ``n_init`` wins, and a bad ``budget`` is refused by name."""
+    assert Optimizer(BRANIN.bounds).n_init == 6
+    assert Optimizer(BRANIN.bounds, budget=12).n_init == 4
+    assert Optimizer(BRANIN.bounds, budget=100).n_init == 6
+    assert Optimizer(BRANIN.bounds, budget=12, n_init=7).n_init == 7
+    with pytest.raises(ValueError, match="budget must be >= 1"):
+        Optimizer(BRANIN.bounds, budget=0)
+    with pytest.raises(TypeError, match="n_init must be an integer"):
+        Optimizer(BRANIN.bounds, n_init=2.5)
