@@ -24,6 +24,10 @@ from inference import Program
 
 from .bnn import BNN
 from .map import maximize_log_density
+from .posterior import SampledBNNPosterior
+
+# Options and defaults (``bayesnn.fit`` rejects anything else by name).
+DEFAULTS = {"ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8, anchored=False)}
 
 
 def check_anchored(bnn: BNN, anchored: bool) -> None:
@@ -65,19 +69,16 @@ def _fit(key, x, y, mask, *, bnn: BNN, num_members, train_steps, learning_rate, 
 
 def fit_ensemble(key, bnn: BNN, x, y, mask, *, num_members, train_steps, learning_rate, train_fraction, anchored):
     """Train the members; returns ``(values {site: [members, ...]}, stats, timings)``."""
+    options = dict(num_members=num_members, train_steps=train_steps, learning_rate=learning_rate)
+    options |= dict(train_fraction=train_fraction, anchored=anchored)
     start = time.perf_counter()
-    values, log_density = jax.block_until_ready(
-        _fit(
-            key,
-            x,
-            y,
-            mask,
-            bnn=bnn,
-            num_members=num_members,
-            train_steps=train_steps,
-            learning_rate=learning_rate,
-            train_fraction=train_fraction,
-            anchored=anchored,
-        )
-    )
-    return values, {"log_density": log_density[None]}, {"fit": time.perf_counter() - start}
+    posterior = jax.block_until_ready(program(key, bnn, x, y, mask, "ensemble", options))
+    return posterior.values, posterior.stats, {"fit": time.perf_counter() - start}
+
+
+def program(key, bnn: BNN, x, y, mask, method: str, options: dict, report=None) -> SampledBNNPosterior:
+    """The members for resolved ``options`` (``bayesnn.fit``): traceable (the ``anchored`` check is
+    on the static model and options); ``values {site: [members, ...]}``; ``report`` is unused."""
+    check_anchored(bnn, options["anchored"])
+    values, log_density = _fit(key, x, y, mask, bnn=bnn, **options)
+    return SampledBNNPosterior(bnn, values, {"log_density": log_density[None]}, method, 1)

@@ -5,43 +5,32 @@ module and is one jitted program whose arguments are the data (so refits on data
 the same size reuse it). Method defaults follow Li, Rudner & Wilson (ICLR 2024).
 """
 
+import time
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from inference.progress import progress_callback
 from inference.validation import check_fraction, check_positive_int
 
+from . import ensemble, laplace, mcmc_fit, sgmcmc_fit
 from .bnn import BNN
-from .posterior import SampledBNNPosterior
 
-# Each method's options and their defaults; ``fit`` rejects anything else by name.
-# nuts and hmc: MCMC from MAP-pretrained starts with Stan-style warmup (``inference.mcmc``).
-_MCMC = dict(
-    num_warmup=500,
-    num_samples=500,
-    thinning=1,
-    target_accept=0.8,
-    pretrain_steps=1000,
-    learning_rate=0.01,
-    adapt_mass=True,
-    initial_mass="fisher",
-    chain_method=None,
-)
-# sghmc and sgld: stochastic-gradient chains on minibatches (``inference.run_sgmcmc``).
-_SGMCMC = dict(
-    num_steps=1000, num_burnin=1000, thinning=5, num_chains=1, batch_size=32, pretrain_steps=1000, learning_rate=0.01
-)
-DEFAULTS = {
-    "nuts": dict(_MCMC, num_chains=2, max_tree_depth=8),
-    "hmc": dict(_MCMC, num_chains=1, step_size=0.02, path_length=0.01, num_steps=None, step_size_jitter=0.0),
-    "sghmc": dict(_SGMCMC, step_size=0.01, adaptive=True, mdecay=0.05),
-    "sgld": dict(_SGMCMC, step_size=1e-4),
-    "laplace": dict(subset="auto", pretrain_steps=1000, learning_rate=0.01, optimize_prior_precision=True, mean="map"),
-    "ensemble": dict(num_members=10, train_steps=1000, learning_rate=0.01, train_fraction=0.8, anchored=False),
+# The method table: each module holds its methods' ``DEFAULTS`` (the options ``fit`` accepts,
+# by name) and one traceable ``program(key, bnn, x, y, mask, method, options, report=None)``.
+_MODULES = {
+    "nuts": mcmc_fit,
+    "hmc": mcmc_fit,
+    "sghmc": sgmcmc_fit,
+    "sgld": sgmcmc_fit,
+    "ensemble": ensemble,
+    "laplace": laplace,
 }
+DEFAULTS = {method: module.DEFAULTS[method] for method, module in _MODULES.items()}
 # Warmup's starting inverse mass for nuts/hmc: the Fisher + prior curvature (bayesnn.mass) or I.
 INITIAL_MASSES = ("fisher", "identity")
-METHODS = ("nuts", "hmc", "sghmc", "sgld", "ensemble", "laplace")
+METHODS = tuple(_MODULES)
 _INT_OPTIONS = {"num_warmup": 0, "num_samples": 1, "num_chains": 1, "thinning": 1, "max_tree_depth": 1}
 _INT_OPTIONS |= {"pretrain_steps": 0, "num_members": 1, "train_steps": 1, "num_steps": 1, "num_burnin": 0}
 _INT_OPTIONS |= {"batch_size": 1}
@@ -124,26 +113,14 @@ def fit(key: jax.Array, bnn: BNN, x, y, method: str = "nuts", *, mask=None, prog
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     x, y, mask = check_data(x, y, mask, bnn)
     options = resolve_options(method, options)
-    if method in ("nuts", "hmc"):
-        from .mcmc_fit import fit_mcmc
-
-        values, stats, timings = fit_mcmc(key, bnn, x, y, mask, method=method, progress=progress, **options)
-        return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"], timings)
-    if method in ("sghmc", "sgld"):
-        from .sgmcmc_fit import fit_sgmcmc
-
-        values, stats, timings = fit_sgmcmc(key, bnn, x, y, mask, method=method, **options)
-        return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"], timings)
-    if method == "ensemble":
-        from .ensemble import check_anchored, fit_ensemble
-
-        check_anchored(bnn, options["anchored"])
-        values, stats, timings = fit_ensemble(key, bnn, x, y, mask, **options)
-        return SampledBNNPosterior(bnn, values, stats, method, 1, timings)
-    from .laplace import fit_laplace
-
-    posterior, _ = fit_laplace(key, bnn, x, y, mask, **options)
-    return posterior
+    # A progress bar for the samplers with warmup, whose steps are counted inside the program.
+    total = mcmc_fit.num_steps(options) if _MODULES[method] is mcmc_fit else 0
+    start = time.perf_counter()
+    with progress_callback(total, enabled=progress and total > 0, desc=f"bayesnn {method}") as report:
+        program = _MODULES[method].program
+        posterior = program(key, bnn, x, y, mask, method, options, report=report if progress and total else None)
+        posterior = jax.block_until_ready(posterior)
+    return posterior.with_timings({"fit": time.perf_counter() - start})
 
 
 def fit_traced(key: jax.Array, bnn: BNN, x: jax.Array, y: jax.Array, mask: jax.Array, method: str, options: dict):
@@ -153,28 +130,4 @@ def fit_traced(key: jax.Array, bnn: BNN, x: jax.Array, y: jax.Array, mask: jax.A
     ``options`` must be ``resolve_options(method, ...)``'s result; there is no progress
     bar and ``timings`` is empty. Same posterior as ``fit`` for the same arguments.
     """
-    config = tuple(sorted(options.items()))
-    if method in ("nuts", "hmc"):
-        from .mcmc_fit import _fit as mcmc_program
-
-        values, stats = mcmc_program(key, x, y, mask, bnn=bnn, method=method, config=config)
-        return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"])
-    if method in ("sghmc", "sgld"):
-        from .sgmcmc_fit import _fit as sgmcmc_program
-
-        values, stats = sgmcmc_program(key, x, y, mask, bnn=bnn, method=method, config=config)
-        return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"])
-    if method == "ensemble":
-        from .ensemble import _fit as ensemble_program
-
-        values, log_density = ensemble_program(key, x, y, mask, bnn=bnn, **options)
-        return SampledBNNPosterior(bnn, values, {"log_density": log_density[None]}, method, 1)
-    if method == "laplace":
-        from .laplace import LinearizedBNNPosterior, check_laplace_options, laplace_names
-        from .laplace import _fit as laplace_program
-
-        check_laplace_options(options)
-        names = laplace_names(bnn, x.shape[-1], options["subset"])
-        rest = {k: v for k, v in options.items() if k != "subset"}
-        return LinearizedBNNPosterior(bnn, names, *laplace_program(key, x, y, mask, bnn=bnn, names=names, **rest), {})
-    raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    return _MODULES[method].program(key, bnn, x, y, mask, method, options)

@@ -41,6 +41,7 @@ variances collapse: δ stays inside ``laplace_evidence.LOG_PRIOR_PRECISION_RANGE
 ``surrogates`` package turns it on): G + δI can be ill-conditioned for float32.
 """
 
+import dataclasses
 import time
 from functools import partial
 
@@ -207,6 +208,10 @@ class LinearizedBNNPosterior(eqx.Module):
     timings: dict = eqx.field(default_factory=dict)
     method: str = eqx.field(static=True, default="laplace")
 
+    def with_timings(self, timings: dict) -> "LinearizedBNNPosterior":
+        """This posterior carrying ``timings`` (seconds, stored as 0-d numpy arrays)."""
+        return dataclasses.replace(self, timings={k: np.asarray(v) for k, v in timings.items()})
+
     @property
     def mean(self) -> jax.Array:
         """μ ``[P]``."""
@@ -288,6 +293,21 @@ def _fit(key, x, y, mask, *, bnn: BNN, names, pretrain_steps, learning_rate, opt
     return values, shift, cov_factor, precision, log_evidence
 
 
+# Options and defaults (``bayesnn.fit`` rejects anything else by name).
+DEFAULTS = {
+    "laplace": dict(subset="auto", pretrain_steps=1000, learning_rate=0.01, optimize_prior_precision=True, mean="map")
+}
+
+
+def program(key, bnn: BNN, x, y, mask, method: str, options: dict, report=None) -> "LinearizedBNNPosterior":
+    """Linearised Laplace for resolved ``options`` (``bayesnn.fit``): traceable (the option checks
+    are on static values); ``report`` is unused."""
+    check_laplace_options(options)
+    names = laplace_names(bnn, x.shape[-1], options["subset"])
+    rest = {k: v for k, v in options.items() if k != "subset"}
+    return LinearizedBNNPosterior(bnn, names, *_fit(key, x, y, mask, bnn=bnn, names=names, **rest), {})
+
+
 def check_laplace_options(options: dict) -> None:
     """Raise for a bad ``subset``, ``mean`` or ``optimize_prior_precision`` in ``options``."""
     if options["subset"] not in SUBSETS:
@@ -329,32 +349,9 @@ def fit_laplace(
         ``(LinearizedBNNPosterior, {"fit": seconds})``; the fit is one jitted program of
         the data, reused on refits of the same shapes.
     """
-    check_laplace_options(dict(subset=subset, mean=mean, optimize_prior_precision=optimize_prior_precision))
-    names = laplace_names(bnn, x.shape[-1], subset)
+    options = dict(subset=subset, pretrain_steps=pretrain_steps, learning_rate=learning_rate)
+    options |= dict(optimize_prior_precision=optimize_prior_precision, mean=mean)
     start = time.perf_counter()
-    values, shift, cov_factor, precision, log_evidence = jax.block_until_ready(
-        _fit(
-            key,
-            x,
-            y,
-            mask,
-            bnn=bnn,
-            names=names,
-            pretrain_steps=pretrain_steps,
-            learning_rate=learning_rate,
-            optimize_prior_precision=optimize_prior_precision,
-            mean=mean,
-        )
-    )
+    posterior = jax.block_until_ready(program(key, bnn, x, y, mask, "laplace", options))
     timings = {"fit": time.perf_counter() - start}
-    posterior = LinearizedBNNPosterior(
-        bnn,
-        names,
-        values,
-        shift,
-        cov_factor,
-        precision,
-        log_evidence,
-        {k: np.asarray(v) for k, v in timings.items()},
-    )
-    return posterior, timings
+    return posterior.with_timings(timings), timings

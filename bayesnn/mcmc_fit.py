@@ -11,7 +11,6 @@ step size adapted by dual averaging, started from 1000 Adam steps of MAP trainin
 with warmup's mass matrix started at the Fisher curvature there (``bayesnn.mass``).
 """
 
-import time
 from functools import partial
 
 import jax
@@ -19,11 +18,28 @@ import jax.numpy as jnp
 
 from inference import Program, kernels
 from inference.mcmc import sample_chains
-from inference.progress import progress_callback
 
 from .bnn import BNN
 from .map import map_starts
 from .mass import fisher_inverse_mass
+from .posterior import SampledBNNPosterior
+
+# nuts and hmc options and their defaults; ``bayesnn.fit`` rejects anything else by name.
+_COMMON = dict(
+    num_warmup=500,
+    num_samples=500,
+    thinning=1,
+    target_accept=0.8,
+    pretrain_steps=1000,
+    learning_rate=0.01,
+    adapt_mass=True,
+    initial_mass="fisher",
+    chain_method=None,
+)
+DEFAULTS = {
+    "nuts": dict(_COMMON, num_chains=2, max_tree_depth=8),
+    "hmc": dict(_COMMON, num_chains=1, step_size=0.02, path_length=0.01, num_steps=None, step_size_jitter=0.0),
+}
 
 
 def _kernel(method: str, options: dict):
@@ -66,17 +82,13 @@ def _fit(key, x, y, mask, *, bnn: BNN, method: str, config: tuple, report=None):
     return {k: values[k] for k in program.latent_names}, stats
 
 
-def fit_mcmc(key, bnn: BNN, x, y, mask, *, method: str, progress: bool = False, **options):
-    """Run ``method`` (``nuts``/``hmc``) with resolved ``options``; see ``bayesnn.fit``.
+def num_steps(options: dict) -> int:
+    """Kernel steps per chain (warmup and kept draws): the progress bar's length."""
+    return options["num_warmup"] + options["num_samples"] * options["thinning"]
 
-    Returns ``(values {site: [chains * draws, ...]}, stats {name: [chains, draws]}, timings)``.
-    """
-    config = tuple(sorted(options.items()))
-    total = options["num_warmup"] + options["num_samples"] * options["thinning"]
-    start = time.perf_counter()
-    with progress_callback(total, enabled=progress, desc=f"bayesnn {method}") as report:
-        values, stats = _fit(
-            key, x, y, mask, bnn=bnn, method=method, config=config, report=report if progress else None
-        )
-        values, stats = jax.block_until_ready((values, stats))
-    return values, stats, {"fit": time.perf_counter() - start}
+
+def program(key, bnn: BNN, x, y, mask, method: str, options: dict, report=None) -> SampledBNNPosterior:
+    """``method`` (``nuts``/``hmc``) with resolved ``options`` (``bayesnn.fit``): traceable; ``report(t)``
+    is called at each kernel step when given (the progress bar). ``values {site: [chains * draws, ...]}``."""
+    values, stats = _fit(key, x, y, mask, bnn=bnn, method=method, config=tuple(sorted(options.items())), report=report)
+    return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"])

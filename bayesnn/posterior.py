@@ -10,6 +10,8 @@ f (the network output, logits for classification), not about noisy observations.
   the network's linearisation (the GLM predictive).
 """
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -36,6 +38,10 @@ class SampledBNNPosterior(eqx.Module):
     num_chains: int = eqx.field(static=True, default=1)
     # Not static: a static field is part of the jit cache key, and seconds differ on every fit.
     timings: dict = eqx.field(default_factory=dict)
+
+    def with_timings(self, timings: dict) -> "SampledBNNPosterior":
+        """This posterior carrying ``timings`` (seconds, host floats)."""
+        return dataclasses.replace(self, timings=dict(timings))
 
     @property
     def num_draws(self) -> int:

@@ -13,7 +13,6 @@ Differences: a MAP-pretrained start (as for ``hmc``) and minibatches of 32 rows
 (BOHAMIANN's 5 make a noisier gradient than the step size assumes on small data).
 """
 
-import time
 from functools import partial
 
 import jax
@@ -23,6 +22,13 @@ from inference.sgmcmc import run_sgmcmc
 
 from .bnn import BNN
 from .map import map_starts
+from .posterior import SampledBNNPosterior
+
+# sghmc and sgld options and their defaults: stochastic-gradient chains on minibatches.
+_COMMON = dict(
+    num_steps=1000, num_burnin=1000, thinning=5, num_chains=1, batch_size=32, pretrain_steps=1000, learning_rate=0.01
+)
+DEFAULTS = {"sghmc": dict(_COMMON, step_size=0.01, adaptive=True, mdecay=0.05), "sgld": dict(_COMMON, step_size=1e-4)}
 
 
 def _kernel(method: str, options: dict):
@@ -65,13 +71,8 @@ def _fit(key, x, y, mask, *, bnn: BNN, method: str, config: tuple):
     return {k: values[k] for k in program.latent_names}, kept
 
 
-def fit_sgmcmc(key, bnn: BNN, x, y, mask, *, method: str, **options):
-    """Run ``method`` (``sghmc``/``sgld``) with resolved ``options``; see ``bayesnn.fit``.
-
-    Returns ``(values {site: [chains * kept, ...]}, stats {name: [chains, kept]}, timings)``.
-    """
-    start = time.perf_counter()
-    values, stats = jax.block_until_ready(
-        _fit(key, x, y, mask, bnn=bnn, method=method, config=tuple(sorted(options.items())))
-    )
-    return values, stats, {"fit": time.perf_counter() - start}
+def program(key, bnn: BNN, x, y, mask, method: str, options: dict, report=None) -> SampledBNNPosterior:
+    """``method`` (``sghmc``/``sgld``) with resolved ``options`` (``bayesnn.fit``): traceable.
+    ``values {site: [chains * kept, ...]}``, ``stats {name: [chains, kept]}``; ``report`` is unused."""
+    values, stats = _fit(key, x, y, mask, bnn=bnn, method=method, config=tuple(sorted(options.items())))
+    return SampledBNNPosterior(bnn, values, stats, method, options["num_chains"])
