@@ -90,6 +90,7 @@ def by_problem_and_method(d: dict, peer: str | None = None) -> str:
                     f"[{fmt(r.get('final_regret_q1'))}, {fmt(r.get('final_regret_q3'))}]",
                     r.get("total_wall_seconds"),
                     r.get("median_seconds_per_iteration", r.get("median_seconds_per_batch")),
+                    len(r["runs"]) if "runs" in r else None,
                 ]
             )
         if peer and "modbayes" in methods and peer in methods:
@@ -98,7 +99,7 @@ def by_problem_and_method(d: dict, peer: str | None = None) -> str:
                 f"{problem}: wall time {fmt(m['total_wall_seconds'] / b['total_wall_seconds'])}×, "
                 f"median regret {fmt(m['final_regret_median'])} vs {fmt(b['final_regret_median'])}"
             )
-    header = ["problem", "method", "final regret (median)", "[q1, q3]", "total s", "s / iteration or batch"]
+    header = ["problem", "method", "final regret (median)", "[q1, q3]", "total s", "s / iteration or batch", "seeds"]
     text = table(header, rows)
     return text + ("\n\nmodbayes against " + peer + ": " + "; ".join(ratios) + "." if ratios else "")
 
