@@ -29,6 +29,7 @@ import jax.numpy as jnp
 
 from ..protocol import TraceableSurrogate, WarmStartSurrogate
 from . import acquisition as acquisitions
+from . import proposal
 
 # The best observations seed this many local starts of the acquisition optimiser.
 NUM_BEST_STARTS = 3
@@ -91,10 +92,10 @@ def prepare(state: StepState) -> Prepared:
 
 
 def propose(acquisition, q: int, dim: int, options: tuple, keys, posterior, state: StepState, prepared: Prepared):
-    """Maximise ``acquisition`` under ``posterior``: ``[q, dim]`` points in the unit cube."""
+    """``[q, dim]`` new points in the unit cube for ``acquisition`` under ``posterior`` (``bo.proposal``)."""
     _, k_acq, k_mc = keys
     ctx = acquisitions.Context(prepared.best_f, state.U, state.mask, k_mc, state.U[prepared.best])
-    return acquisition.propose(k_acq, posterior, ctx, q, dim, **dict(options))
+    return proposal.propose(k_acq, acquisition, posterior, ctx, q, dim, **dict(options))
 
 
 def step(fit: Callable, acquisition, q: int, dim: int, options: tuple, state: StepState, key: jax.Array, init=None):

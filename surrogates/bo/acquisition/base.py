@@ -1,19 +1,15 @@
-"""What an acquisition sees, and the default way it proposes points.
+"""What an acquisition sees and computes.
 
 An acquisition is a small frozen dataclass. ``acq(posterior, U, ctx) -> scalar`` is
 the value to *maximise* at a batch ``U: [q, D]`` of unit-cube points (the loop
-minimises the objective, so improvements are ``best_f − f``). ``propose`` turns it
-into ``q`` new points; the default maximises the value with the on-device
-optimiser, and strategies that are not maximised by gradient (Thompson sampling)
-override it.
+minimises the objective, so improvements are ``best_f − f``). It computes values only;
+``bo.proposal`` turns it into points (the gradient optimiser, or Thompson sampling's draws).
 """
 
 import dataclasses
 from typing import ClassVar, NamedTuple
 
 import jax
-
-from ..optimize_acqf import optimize_acqf
 
 
 class Context(NamedTuple):
@@ -42,7 +38,7 @@ class Acquisition:
         raise NotImplementedError
 
     def propose(self, key: jax.Array, posterior, ctx: Context, q: int, dim: int, **options) -> jax.Array:
-        """``q`` new points ``[q, dim]`` in the unit cube that maximise this acquisition."""
-        options = {"around": ctx.X_best, **options}
-        U, _ = optimize_acqf(lambda U: self(posterior, U, ctx), key, q, dim, **options)
-        return U
+        """Compatibility alias of ``bo.proposal.propose(key, self, ...)``: ``[q, dim]`` new points."""
+        from ..proposal import propose  # the generators import the acquisitions: imported at call time
+
+        return propose(key, self, posterior, ctx, q, dim, **options)

@@ -1,32 +1,21 @@
-"""Thompson sampling on a random candidate set (Thompson 1933; Kandasamy et al. 2018 for batches).
+"""Thompson sampling (Thompson 1933; Kandasamy et al. 2018 for batches): a configuration, not a value.
 
-Each of the q batch points is the minimiser of one joint posterior draw of f over
-``num_candidates`` shifted-Sobol candidates. Draws are joint (one Cholesky of the
-candidate covariance), not marginal: independent marginals would pick noise.
+It has no acquisition value to maximise; ``bo.proposal.thompson`` draws its points (the argmins
+of q joint posterior draws over ``num_candidates`` shifted-Sobol candidates).
 """
 
 import dataclasses
 from typing import ClassVar
 
-import jax
-import jax.numpy as jnp
-
-from ..optimize_acqf import shifted_sobol
-from .base import Acquisition, Context
+from .base import Acquisition
 
 
 @dataclasses.dataclass(frozen=True)
 class ThompsonSampling(Acquisition):
-    """Batch Thompson sampling; ``propose`` returns the argmin of q joint draws."""
+    """Batch Thompson sampling over ``num_candidates`` candidates (``bo.proposal.thompson``)."""
 
     num_candidates: int = 1024
     max_batch: ClassVar[int | None] = None
 
     def __call__(self, posterior, U, ctx):
         raise TypeError("Thompson sampling proposes points directly; it has no acquisition value")
-
-    def propose(self, key: jax.Array, posterior, ctx: Context, q: int, dim: int, **options) -> jax.Array:
-        k_cand, k_draw = jax.random.split(key)
-        candidates = shifted_sobol(k_cand, self.num_candidates, dim)  # [N, dim]
-        F = posterior.sample(k_draw, candidates, q)  # [q, N]
-        return candidates[jnp.argmin(F, axis=1)]
