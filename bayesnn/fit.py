@@ -130,4 +130,6 @@ def fit_traced(key: jax.Array, bnn: BNN, x: jax.Array, y: jax.Array, mask: jax.A
     ``options`` must be ``resolve_options(method, ...)``'s result; there is no progress
     bar and ``timings`` is empty. Same posterior as ``fit`` for the same arguments.
     """
+    if method not in _MODULES:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return _MODULES[method].program(key, bnn, x, y, mask, method, options)

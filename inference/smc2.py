@@ -32,7 +32,8 @@ from .validation import check_positive_int
 class SMC2Result:
     """``smc2`` output: ``log_evidence`` (float), ``samples[param]: [M, ...]``
     (constrained, equally weighted), ``particles`` (the weighted θ-population,
-    unconstrained), ``history`` (per time step ``ess``, ``resampled``, ``acceptance``,
+    unconstrained), ``history`` (per time step ``ess``, ``resampled``, ``acceptance``: the
+    PMMH moves' mean acceptance probability, NaN where not resampled, and
     ``log_evidence_increment``)."""
 
     log_evidence: float

@@ -6,9 +6,11 @@
     program = inference.Program(model, y=y)
     k_init, key = jax.random.split(key)
     state = inference.smc_init(k_init, program, num_particles=1000)
-    while state.level < 1.0:
+    while state.level < 1.0 and state.step < state.path.max_steps:
         key, k_step = jax.random.split(key)
         state, info = inference.smc_step(k_step, state, program)
+        if info.ess == 0:  # every weight is zero: the model cannot reach the posterior
+            break
 
 One step (Del Moral, Doucet & Jasra 2006; monad-bayes ``mutate . resample . reweight``):
 choose the next level of the path, ``reweight``, ``resample`` when the ESS falls below
@@ -95,9 +97,12 @@ def smc_init(
     particles = spawn(program.sample_prior(key, num_particles))
     if tune_kernel and isinstance(kernel, Tunable):
         dim = int(kernel.flat_position(jax.tree.map(lambda leaf: leaf[0], particles.position)).size)
-        kernel = tune_from_population(kernel.tuned(step_size=initial_step_size(kernel, dim)), particles)
-    zero = jnp.zeros(())
-    return SMCState(particles, zero, jnp.zeros((), int), kernel, path.cache(program, particles.position), path)
+        # A strongly typed array, as the acceptance-tuned step sizes after it are: a weakly typed
+        # Python float here would make the second ``smc_step`` call compile again.
+        step_size = jnp.asarray(initial_step_size(kernel, dim), jnp.result_type(float))
+        kernel = tune_from_population(kernel.tuned(step_size=step_size), particles)
+    level = jnp.zeros((), jnp.result_type(float))
+    return SMCState(particles, level, jnp.zeros((), int), kernel, path.cache(program, particles.position), path)
 
 
 def smc_step(
@@ -126,7 +131,9 @@ def step(key, state: SMCState, program, *, num_mcmc_steps, resampling, ess_thres
     """``smc_step`` without the checks: traceable, for ``smc``'s loop."""
     k_resample, k_mutate = jax.random.split(key)
     particles, level, kernel, path = state.particles, state.level, state.kernel, state.path
-    new_level = path.next_level(particles, state.cache, level, state.step)
+    # The level keeps one dtype (a data-annealing level is computed weakly typed), so that the
+    # state's types, and ``smc_step``'s compiled program, are the same at every step.
+    new_level = jax.lax.convert_element_type(path.next_level(particles, state.cache, level, state.step), level.dtype)
     particles = reweight(particles, path, program, level, new_level, state.cache)
     current_ess = ess(particles)
     num_particles = particles.num_particles

@@ -59,8 +59,8 @@ class Optimizer:
         acquisition: an acquisition name (``acquisition.names()``); for batches of
             q > 1, ``logei``/``ei`` are replaced by the joint ``qlogei``.
         seed: integer seed for the initial design and every later proposal.
-        n_init: initial Sobol points before the model is used (default ``2(d+1)``, and at
-            most a third of ``budget`` when one is given: ``initial_design_size``).
+        n_init: initial Sobol points before the model is used (default ``2(d+1)``; with a
+            ``budget``, ``min(2(d+1), budget // 3)`` and at least 1: ``initial_design_size``).
         budget: the evaluations planned, if known; it only bounds the default ``n_init``.
         surrogate_options, acquisition_options: keyword options (JSON values).
         optimizer_options: for ``optimize_acqf`` (``raw_samples``, ``num_restarts``,

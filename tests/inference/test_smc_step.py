@@ -29,7 +29,7 @@ def _hand_loop(key, program, path="adaptive_tempering", kernel="auto"):
     k_init, k_run, _ = jax.random.split(key, 3)  # smc's own split (module docstring)
     state = inference.smc_init(k_init, program, num_particles=400, path=path, kernel=kernel)
     infos = []
-    while state.level < 1.0:
+    while state.level < 1.0 and state.step < state.path.max_steps:
         k_run, k_step = jax.random.split(k_run)
         state, info = inference.smc_step(k_step, state, program)
         infos.append(info)
@@ -59,6 +59,17 @@ def test_step_by_step_evidence_matches_the_closed_form():
         estimates.append(float(state.particles.total_log_evidence))
     # Four runs at N = 400 on a 1-D conjugate target: log Ẑ sd ≈ 0.03 (measured); 4 sd of the mean.
     assert abs(np.mean(estimates) - exact) < 0.06
+
+
+def test_a_hand_written_loop_compiles_the_step_once():
+    """The state's types are the same at every step (no weakly typed step size or level), so
+    ``smc_step``'s program is compiled once per loop, not again at the second step."""
+    from inference.smc_step import _step_jit
+
+    before = _step_jit._cache_size()
+    _, infos = _hand_loop(jax.random.PRNGKey(11), PROGRAM, path=paths.data_annealing(4))
+    assert len(infos) == 4
+    assert _step_jit._cache_size() == before + 1
 
 
 def test_bad_step_arguments_are_clear_errors():
