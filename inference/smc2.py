@@ -110,7 +110,6 @@ def _run_smc2(
         jax.random.split(k_filters, num_particles), z
     )
     theta = spawn((z, filters))
-    theta = Particles((z, filters), theta.log_weights, theta.log_evidence)
 
     step_size = initial_step_size(FilterRWMH, program.dim)
     moves = FilterRWMH(step_size, observations=observations, ssm=ssm, program=program)
