@@ -5,7 +5,8 @@
     result = bo.minimize(problem.fun, problem.bounds, surrogate="gp", budget=50)
 
 ``minimize`` runs the loop; ``Optimizer`` is the same loop by ask/tell;
-``minimize_compiled`` runs it as one XLA program over several seeds for JAX objectives. Surrogates
+``minimize_compiled`` runs it as one XLA program over several seeds for JAX objectives. All three
+take a ``Strategy`` (surrogate, acquisition, optimiser settings, initial design). Surrogates
 are reached only through the protocol (``surrogates.get``); acquisitions live in
 ``bo.acquisition``, test problems in ``bo.problems``; the CLI is ``modbayes``.
 """
@@ -16,6 +17,7 @@ from .loop import minimize
 from .optimizer import Optimizer
 from .result import Result
 from .space import Categorical, Integer, Real, Space
+from .strategy import Strategy
 
 __all__ = [
     "Categorical",
@@ -25,6 +27,7 @@ __all__ = [
     "Real",
     "Result",
     "Space",
+    "Strategy",
     "acquisition",
     "minimize",
     "minimize_compiled",

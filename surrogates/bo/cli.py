@@ -54,6 +54,7 @@ def _run_one(source: dict, *, surrogate, acquisition, budget, seed, batch_size, 
     from .loop import run_loop
     from .optimizer import Optimizer
     from .storage import RunDirectory
+    from .strategy import Strategy
 
     run = RunDirectory(out)
     if run.exists():
@@ -70,7 +71,8 @@ def _run_one(source: dict, *, surrogate, acquisition, budget, seed, batch_size, 
             "seed": seed,
         }
         bounds = _problem(source).bounds
-        opt = Optimizer(bounds, surrogate=surrogate, acquisition=acquisition, seed=seed, n_init=n_init, budget=budget)
+        strategy = Strategy(surrogate=surrogate, acquisition=acquisition, n_init=n_init)
+        opt = Optimizer(bounds, strategy=strategy, seed=seed, budget=budget)
     problem = _problem(config)
     result = run_loop(opt, problem.fun, run=run, config=config, progress=progress, ref_point=problem.ref_point)
     return result, problem

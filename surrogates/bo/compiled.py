@@ -24,22 +24,20 @@ Continuous boxes, single objectives.
 
 import dataclasses
 import functools
-import json
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-import surrogates
 from inference.sharding import map_leading_axis
 from inference.validation import check_positive_int
 from surrogates.threads import single_threaded_blas
 
-from . import acquisition as acquisitions
-from .optimizer import initial_design_size, sobol_design
+from .optimizer import sobol_design
 from .space import Space
 from .step import StepState, ask_key, step, traceable_fit, warm_start_params
+from .strategy import Strategy, resolve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +56,7 @@ def minimize_compiled(
     fun: Callable,
     bounds,
     *,
+    strategy: Strategy | None = None,
     surrogate: str = "gp",
     acquisition: str = "logei",
     n_init: int | None = None,
@@ -70,17 +69,27 @@ def minimize_compiled(
 ) -> CompiledResult:
     """Minimise the JAX function ``fun(x: [d]) -> scalar`` over the box ``bounds: [d, 2]``, one run per seed.
 
-    Same arguments and defaults as ``minimize``; ``budget − n_init`` must be a multiple of
-    ``batch_size`` (every step proposes a full batch, jointly for q > 1 as in ``minimize``).
-    The whole run of every seed is one compiled program. Returns a ``CompiledResult``.
+    Same arguments and defaults as ``minimize`` (a ``Strategy``, or its settings spelled out);
+    ``budget − n_init`` must be a multiple of ``batch_size`` (every step proposes a full batch,
+    jointly for q > 1 as in ``minimize``). The whole run of every seed is one compiled program,
+    cached per strategy. Returns a ``CompiledResult``.
     """
     if not callable(fun):
         raise TypeError(f"fun must be a JAX-traceable callable of one point x: [d], got {type(fun).__name__} {fun!r}")
     space = Space.from_bounds(bounds)
     if not space.is_continuous:
         raise ValueError("minimize_compiled supports continuous boxes only; use minimize for mixed spaces")
+    strategy = resolve(
+        strategy,
+        surrogate=surrogate,
+        acquisition=acquisition,
+        surrogate_options=surrogate_options,
+        acquisition_options=acquisition_options,
+        optimizer_options=optimizer_options,
+        n_init=n_init,
+    )
     budget = check_positive_int(budget, "budget")
-    n_init = initial_design_size(space.dim, budget) if n_init is None else check_positive_int(n_init, "n_init")
+    n_init = strategy.initial_design_size(space.dim, budget)
     if n_init > budget:
         raise ValueError(f"n_init must be at most budget={budget}, got {n_init}")
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -91,17 +100,11 @@ def minimize_compiled(
     seeds = tuple(int(s) for s in np.atleast_1d(seeds))
     if not seeds:
         raise ValueError("seeds must name at least one seed")
-    # Built (and checked) here, before any tracing; the program itself is cached by configuration.
-    traceable_fit(surrogates.get(surrogate, **(surrogate_options or {})))
-    acquisitions.get(acquisition, **(acquisition_options or {}))
-    joint = acquisitions.for_batch(acquisition, batch_size)
-    if joint != acquisition:  # as Optimizer.ask: q > 1 needs a joint acquisition (with its defaults)
-        acquisition, acquisition_options = joint, None
+    traceable_fit(strategy.model)  # checked here, before any tracing
+    strategy.acquisition_for(batch_size)
     lo, hi = (jnp.asarray(b, jnp.float64) for b in np.asarray(space.bounds, float).T)
     U0 = np.stack([sobol_design(space.dim, s, 0, n_init) for s in seeds])  # the Python loop's initial design
-    options = tuple(sorted((optimizer_options or {}).items()))
-    configuration = (surrogate, _frozen(surrogate_options), acquisition, _frozen(acquisition_options))
-    run = _compiled_run(fun, configuration, space.dim, n_init, budget, batch_size, options)
+    run = _compiled_run(fun, strategy, space.dim, n_init, budget, batch_size)
     with single_threaded_blas():  # see surrogates/threads.py: tiny LAPACK calls, one BLAS thread
         X, y = run(jnp.asarray(seeds), jnp.asarray(U0), lo, hi)
         X, y = np.asarray(X), np.asarray(y)
@@ -111,24 +114,15 @@ def minimize_compiled(
     return CompiledResult(X, y, X[rows, best], masked[rows, best], seeds)
 
 
-def _frozen(options: dict | None) -> str:
-    """Options as a hashable cache key (they are JSON values, like everything a run records)."""
-    return json.dumps(options or {}, sort_keys=True)
-
-
 @functools.lru_cache(maxsize=32)
-def _compiled_run(fun, configuration: tuple, dim: int, n_init: int, budget: int, q: int, options: tuple):
+def _compiled_run(fun, strategy: Strategy, dim: int, n_init: int, budget: int, q: int):
     """The jitted program ``(seeds [S], U0 [S, n_init, d], lo [d], hi [d]) -> (X [S, budget, d], y [S, budget])``.
 
-    Cached per (objective, surrogate, acquisition, budget, optimiser options), so a second
-    call with other seeds reuses the compiled program: one compilation per configuration
-    and number of seeds, never per seed or iteration.
+    Cached per (objective, strategy, budget, batch size), so a second call with other seeds
+    reuses the compiled program: one compilation per configuration and number of seeds,
+    never per seed or iteration.
     """
-    surrogate, surrogate_options, acquisition, acquisition_options = configuration
-    model = surrogates.get(surrogate, **json.loads(surrogate_options))
-    fit = traceable_fit(model)
-    acq = acquisitions.get(acquisition, **json.loads(acquisition_options))
-    init = warm_start_params(model, dim)
+    init = warm_start_params(strategy.model, dim)
 
     def one_seed(seed, U0, lo, hi):
         objective = jax.vmap(lambda u: fun(lo + u * (hi - lo)))
@@ -140,7 +134,7 @@ def _compiled_run(fun, configuration: tuple, dim: int, n_init: int, budget: int,
 
         def one_step(carry, t):
             state, params = carry
-            U_new, params = step(fit, acq, q, dim, options, state, ask_key(seed, t), params)
+            U_new, params = step(strategy, q, dim, state, ask_key(seed, t), params)
             rows = t + jnp.arange(q)
             return (state.tell(rows, U_new, objective(U_new)), params), None
 

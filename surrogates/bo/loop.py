@@ -23,12 +23,14 @@ from .hypervolume import hypervolume
 from .optimizer import Optimizer
 from .result import Result
 from .storage import RunDirectory
+from .strategy import Strategy
 
 
 def minimize(
     fun: Callable,
     bounds,
     *,
+    strategy: Strategy | None = None,
     surrogate: str = "gp",
     acquisition: str = "logei",
     n_init: int | None = None,
@@ -54,7 +56,8 @@ def minimize(
     evaluate a batch in parallel. ``timeout``: seconds a batch may take; late
     evaluations become failures. ``ref_point: [m]``: for several objectives, the hypervolume
     reference point, so that ``Result.history`` tracks the hypervolume (``problem.ref_point``
-    for the built-in problems). See ``Optimizer`` for the remaining options.
+    for the built-in problems). ``strategy``: a ``Strategy``, or spell it out with ``surrogate``,
+    ``acquisition``, ``n_init`` and the ``*_options`` (not both). See ``Optimizer``.
     """
     if not callable(fun):
         raise TypeError(f"fun must be a callable of one point x: [d], got {type(fun).__name__} {fun!r}")
@@ -64,6 +67,7 @@ def minimize(
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
     opt = Optimizer(
         bounds,
+        strategy=strategy,
         surrogate=surrogate,
         acquisition=acquisition,
         seed=seed,

@@ -21,27 +21,18 @@ import jax
 import numpy as np
 from scipy.stats import qmc
 
-import surrogates
 from inference.validation import check_positive_int
 from surrogates.threads import single_threaded_blas
 
-from . import acquisition as acquisitions
 from .padding import pad
 from .scalarize import augmented_chebyshev, sample_simplex
 from .space import Space
 from .step import StepState, ask_key, prepare_jit, propose_jit, step_keys, warm_start_params
+from .strategy import Strategy, resolve
 
-FORMAT = "modbayes.optimizer/1"
-
-
-def default_n_init(dim: int) -> int:
-    """Size of the initial Sobol design: 2(d + 1), a common BoTorch/Ax choice."""
-    return 2 * (dim + 1)
-
-
-def initial_design_size(dim: int, budget: int) -> int:
-    """``2(d + 1)``, but at most a third of the budget, so the model gets most evaluations."""
-    return max(1, min(default_n_init(dim), budget // 3))
+# Version 2 keeps the run's Strategy under "strategy"; version 1 (read too) had its keys at the top.
+FORMAT = "modbayes.optimizer/2"
+_READABLE = ("modbayes.optimizer/1", FORMAT)
 
 
 def sobol_design(dim: int, seed: int, start: int, end: int) -> np.ndarray:
@@ -55,12 +46,14 @@ class Optimizer:
 
     Args:
         bounds: ``[d, 2]`` (low, high) rows, a list of ``space`` dimensions, or a ``Space``.
+        strategy: a ``Strategy`` (surrogate, acquisition, optimiser settings, ``n_init``);
+            or spell it out with the keyword arguments below (not both).
         surrogate: a registered surrogate name (``surrogates.names()``).
         acquisition: an acquisition name (``acquisition.names()``); for batches of
             q > 1, ``logei``/``ei`` are replaced by the joint ``qlogei``.
         seed: integer seed for the initial design and every later proposal.
         n_init: initial Sobol points before the model is used (default ``2(d+1)``; with a
-            ``budget``, ``min(2(d+1), budget // 3)`` and at least 1: ``initial_design_size``).
+            ``budget``, ``min(2(d+1), budget // 3)`` and at least 1: ``Strategy.initial_design_size``).
         budget: the evaluations planned, if known; it only bounds the default ``n_init``.
         surrogate_options, acquisition_options: keyword options (JSON values).
         optimizer_options: for ``optimize_acqf`` (``raw_samples``, ``num_restarts``,
@@ -71,6 +64,7 @@ class Optimizer:
         self,
         bounds,
         *,
+        strategy: Strategy | None = None,
         surrogate: str = "gp",
         acquisition: str = "logei",
         seed: int = 0,
@@ -81,20 +75,19 @@ class Optimizer:
         budget: int | None = None,
     ):
         self.space = Space.from_bounds(bounds)
-        self.surrogate_name, self.surrogate_options = surrogate, dict(surrogate_options or {})
-        self.surrogate = surrogates.get(surrogate, **self.surrogate_options)
-        self.acquisition_name, self.acquisition_options = acquisition, dict(acquisition_options or {})
-        acquisitions.get(acquisition, **self.acquisition_options)
-        self.optimizer_options = dict(optimizer_options or {})
+        self.strategy = resolve(
+            strategy,
+            surrogate=surrogate,
+            acquisition=acquisition,
+            surrogate_options=surrogate_options,
+            acquisition_options=acquisition_options,
+            optimizer_options=optimizer_options,
+            n_init=n_init,
+        )
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"seed must be an integer, got {seed!r}")
         self.seed = int(seed)
-        if n_init is not None:
-            self.n_init = check_positive_int(n_init, "n_init")
-        elif budget is not None:
-            self.n_init = initial_design_size(self.space.dim, check_positive_int(budget, "budget"))
-        else:
-            self.n_init = default_n_init(self.space.dim)
+        self.n_init = self.strategy.initial_design_size(self.space.dim, budget)
         self.num_asked = 0
         self.X: list[list[float]] = []
         self.y: list = []
@@ -102,6 +95,14 @@ class Optimizer:
         # The last fit's hyperparameters (JSON lists), where the next fit starts (step.py).
         self.warm_params: dict | None = None
         self.last_timings: dict[str, float] = {}
+
+    # The strategy's parts under their names from before ``Strategy`` (read-only).
+    surrogate = property(lambda self: self.strategy.model)
+    surrogate_name = property(lambda self: self.strategy.surrogate)
+    acquisition_name = property(lambda self: self.strategy.acquisition)
+    surrogate_options = property(lambda self: self.strategy.surrogate_options.to_dict())
+    acquisition_options = property(lambda self: self.strategy.acquisition_options.to_dict())
+    optimizer_options = property(lambda self: self.strategy.optimizer_options.to_dict())
 
     # -- asking -------------------------------------------------------------------------------------
 
@@ -150,11 +151,8 @@ class Optimizer:
         jax.block_until_ready(posterior)
         fitted = time.perf_counter()
 
-        name = acquisitions.for_batch(self.acquisition_name, n)
-        acquisition = acquisitions.get(name, **(self.acquisition_options if name == self.acquisition_name else {}))
-        options = tuple(sorted(self.optimizer_options.items()))
         with single_threaded_blas():
-            U_new = propose_jit(acquisition, n, self.space.cube_dim, options, keys, posterior, state, prepared)
+            U_new = propose_jit(self.strategy, n, self.space.cube_dim, keys, posterior, state, prepared)
             U_new = np.asarray(U_new)
         self.last_timings = {"fit": fitted - start, "acquisition": time.perf_counter() - fitted}
         return self.space.from_unit(U_new)
@@ -195,13 +193,7 @@ class Optimizer:
         state = {
             "format": FORMAT,
             "space": self.space.to_json(),
-            "surrogate": {
-                "name": self.surrogate_name,
-                "options": self.surrogate_options,
-                "options_version": surrogates.OPTIONS_VERSION,
-            },
-            "acquisition": {"name": self.acquisition_name, "options": self.acquisition_options},
-            "optimizer_options": self.optimizer_options,
+            "strategy": self.strategy.to_json(),
             "n_init": self.n_init,
             "prng": {"seed": self.seed, "counter": self.num_asked, "rule": "fold_in(PRNGKey(seed), counter)"},
             "warm_start": self.warm_params,
@@ -212,20 +204,13 @@ class Optimizer:
 
     @classmethod
     def from_state_dict(cls, state: dict) -> "Optimizer":
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
-            raise ValueError(f"state must be a {FORMAT!r} dictionary, got format {state.get('format')!r}")
-        saved = state["surrogate"]
-        surrogates.check_saved_options(saved["name"], saved["options"], saved.get("options_version", 1))
-        opt = cls(
-            Space.from_json(state["space"]),
-            surrogate=state["surrogate"]["name"],
-            surrogate_options=state["surrogate"]["options"],
-            acquisition=state["acquisition"]["name"],
-            acquisition_options=state["acquisition"]["options"],
-            optimizer_options=state["optimizer_options"],
-            seed=state["prng"]["seed"],
-            n_init=state["n_init"],
-        )
+        """The optimizer ``state_dict`` wrote (either format version)."""
+        if not isinstance(state, dict) or state.get("format") not in _READABLE:
+            got = state.get("format") if isinstance(state, dict) else type(state).__name__
+            raise ValueError(f"state must be a {FORMAT!r} dictionary, got format {got!r}")
+        strategy = Strategy.from_json(state.get("strategy", state))  # version 1: the keys at the top
+        opt = cls(Space.from_json(state["space"]), strategy=strategy, seed=state["prng"]["seed"])
+        opt.n_init = check_positive_int(state["n_init"], "n_init")
         opt.num_asked = int(state["prng"]["counter"])
         opt.warm_params = state.get("warm_start")
         data = state.get("data", {"X": [], "y": [], "failures": []})

@@ -1,10 +1,11 @@
 """One model-based BO step, shared by the Python loop and the compiled loop.
 
     state = StepState(U, y, mask)                      # padded data of one run
-    proposal, params = step(fit, acquisition, q, dim, options, state, key, init)
+    proposal, params = step(strategy, q, dim, state, key, init)
 
 ``step`` is pure JAX: standardise the targets over the real observations, fit the
-surrogate, pick the best observations as local starts and maximise the acquisition.
+surrogate, pick the best observations as local starts and maximise the acquisition, all
+as the run's ``Strategy`` says (a static argument: one compilation per strategy).
 ``minimize_compiled`` calls it inside ``lax.scan`` with the surrogate's ``fit_traced``;
 ``Optimizer.ask`` runs the same three pieces (``prepare``, the surrogate's ``fit`` and
 ``propose``) as separate jitted calls, so that it can time fit and acquisition apart and
@@ -30,6 +31,7 @@ import jax.numpy as jnp
 from ..protocol import TraceableSurrogate, WarmStartSurrogate
 from . import acquisition as acquisitions
 from . import proposal
+from .strategy import Strategy
 
 # The best observations seed this many local starts of the acquisition optimiser.
 NUM_BEST_STARTS = 3
@@ -91,19 +93,22 @@ def prepare(state: StepState) -> Prepared:
     return Prepared(z, jnp.min(ranked), best)
 
 
-def propose(acquisition, q: int, dim: int, options: tuple, keys, posterior, state: StepState, prepared: Prepared):
-    """``[q, dim]`` new points in the unit cube for ``acquisition`` under ``posterior`` (``bo.proposal``)."""
+def propose(strategy: Strategy, q: int, dim: int, keys, posterior, state: StepState, prepared: Prepared):
+    """``[q, dim]`` new points in the unit cube: the strategy's acquisition for ``q`` points
+    under ``posterior``, maximised with its optimiser settings (``bo.proposal``)."""
     _, k_acq, k_mc = keys
     ctx = acquisitions.Context(prepared.best_f, state.U, state.mask, k_mc, state.U[prepared.best])
-    return proposal.propose(k_acq, acquisition, posterior, ctx, q, dim, **dict(options))
+    acquisition = strategy.acquisition_for(q)
+    return proposal.propose(k_acq, acquisition, posterior, ctx, q, dim, **strategy.optimizer_options)
 
 
-def step(fit: Callable, acquisition, q: int, dim: int, options: tuple, state: StepState, key: jax.Array, init=None):
+def step(strategy: Strategy, q: int, dim: int, state: StepState, key: jax.Array, init=None):
     """One model-based step: ``[q, dim]`` proposed points in the unit cube, and the fitted
     hyperparameters to warm-start the next step from (``None`` when ``init`` is ``None``).
 
-    ``fit(key, U, z, mask[, init]) -> posterior`` must be traceable (a surrogate's ``fit_traced``).
+    The strategy's surrogate must have a traceable fit (``fit_traced``, ``traceable_fit``).
     """
+    fit = traceable_fit(strategy.model)
     keys = step_keys(key)
     prepared = prepare(state)
     if init is None:
@@ -111,7 +116,7 @@ def step(fit: Callable, acquisition, q: int, dim: int, options: tuple, state: St
     else:
         posterior = fit(keys[0], state.U, prepared.z, state.mask, init)
         params = posterior.params
-    return propose(acquisition, q, dim, options, keys, posterior, state, prepared), params
+    return propose(strategy, q, dim, keys, posterior, state, prepared), params
 
 
 def warm_start_params(surrogate, dim: int):
@@ -125,10 +130,10 @@ def warm_start_params(surrogate, dim: int):
 prepare_jit = jax.jit(prepare)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
-def propose_jit(acquisition, q: int, dim: int, options: tuple, keys, posterior, state, prepared):
-    """``propose`` compiled once per (acquisition, q, dim, options, bucket size)."""
-    return propose(acquisition, q, dim, options, keys, posterior, state, prepared)
+@functools.partial(jax.jit, static_argnums=(0, 1, 2))
+def propose_jit(strategy: Strategy, q: int, dim: int, keys, posterior, state, prepared):
+    """``propose`` compiled once per (strategy, q, dim, bucket size)."""
+    return propose(strategy, q, dim, keys, posterior, state, prepared)
 
 
 def traceable_fit(surrogate) -> Callable:

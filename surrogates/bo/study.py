@@ -44,15 +44,13 @@ import jax
 import numpy as np
 from tqdm.auto import tqdm
 
-import surrogates
-
 from . import problems as problem_registry
 from .compiled import minimize_compiled
 from .loop import minimize
-from .optimizer import initial_design_size
 from .plotting import load_run, plot_runs, trace
 from .step import traceable_fit
 from .storage import RunDirectory
+from .strategy import Strategy
 
 _CELL_KEYS = {"budget", "n_init", "batch_size", "acquisition"}
 _TOP_KEYS = {"name", "seeds", "surrogates", "defaults", "problems", "surrogate_options"}
@@ -80,8 +78,6 @@ def check_study(raw: dict, source: str = "study") -> dict:
     if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
         raise ValueError(f"{source}: surrogates must be a non-empty list of names, got {names!r}")
     options = raw.get("surrogate_options", {})
-    for name in names:
-        surrogates.get(name, **options.get(name, {}))  # unknown names and options fail here
     defaults = {"budget": 100, "n_init": None, "batch_size": 1, "acquisition": "logei", **raw.get("defaults", {})}
     if set(defaults) - _CELL_KEYS:
         raise ValueError(f"{source}: [defaults] takes {sorted(_CELL_KEYS)}, got {sorted(set(defaults) - _CELL_KEYS)}")
@@ -93,6 +89,9 @@ def check_study(raw: dict, source: str = "study") -> dict:
         cells[problem] = {**defaults, **overrides}
     if not cells:
         raise ValueError(f"{source}: no [problems.NAME] tables")
+    for cell in cells.values():  # unknown surrogates, acquisitions and options fail here, before any run
+        for name in names:
+            Strategy(name, cell["acquisition"], surrogate_options=options.get(name, {}), n_init=cell["n_init"])
     return {"name": raw.get("name", "study"), "seeds": seeds, "surrogates": names, "options": options, "cells": cells}
 
 
@@ -119,9 +118,9 @@ def jax_objective(problem):
     return problem.fun
 
 
-def _compiled_ok(problem, surrogate: str, options: dict, cell: dict) -> bool:
+def _compiled_ok(problem, strategy: Strategy, cell: dict) -> bool:
     try:
-        traceable_fit(surrogates.get(surrogate, **options))
+        traceable_fit(strategy.model)
     except ValueError:
         return False
     return jax_objective(problem) is not None and (cell["budget"] - cell["n_init"]) % cell["batch_size"] == 0
@@ -141,20 +140,21 @@ def run_study(study: dict, out, *, progress: bool = True, compiled: bool = True)
     try:
         for problem_name, cell in study["cells"].items():
             problem = problem_registry.get(problem_name)
-            cell = {**cell, "n_init": cell["n_init"] or initial_design_size(problem.dim, cell["budget"])}
             for surrogate in study["surrogates"]:
                 options = study["options"].get(surrogate, {})
+                strategy = Strategy(surrogate, cell["acquisition"], surrogate_options=options, n_init=cell["n_init"])
+                sized = {**cell, "n_init": strategy.initial_design_size(problem.dim, cell["budget"])}
                 paths = {seed: run_dir(out, problem_name, surrogate, seed) for seed in study["seeds"]}
-                todo = [seed for seed, path in paths.items() if not is_finished(path, cell["budget"])]
+                todo = [seed for seed, path in paths.items() if not is_finished(path, sized["budget"])]
                 bar.update(len(paths) - len(todo))
                 bar.set_postfix(problem=problem_name, surrogate=surrogate)
                 try:
-                    if todo and compiled and _compiled_ok(problem, surrogate, options, cell):
-                        _run_compiled(problem, surrogate, options, cell, {seed: paths[seed] for seed in todo})
+                    if todo and compiled and _compiled_ok(problem, strategy, sized):
+                        _run_compiled(problem, strategy, sized, {seed: paths[seed] for seed in todo})
                         bar.update(len(todo))
                         continue
                     for seed in todo:
-                        _run_python(problem, surrogate, options, cell, seed, paths[seed])
+                        _run_python(problem, strategy, sized, seed, paths[seed])
                         bar.update(1)
                 except Exception as e:  # noqa: BLE001 — one broken cell must not stop the grid
                     errors.append(
@@ -171,18 +171,11 @@ def _run_config(problem, surrogate: str, cell: dict, seed: int, path: str, secon
     return {**cell, "problem": problem.name, "surrogate": surrogate, "seed": seed, "path": path, "seconds": seconds}
 
 
-def _loop_options(surrogate: str, options: dict, cell: dict) -> dict:
-    """The keyword arguments ``minimize`` and ``minimize_compiled`` share, for one cell."""
-    keys = ("acquisition", "n_init", "budget", "batch_size")
-    return {"surrogate": surrogate, "surrogate_options": options, **{k: cell[k] for k in keys}}
-
-
-def _run_compiled(problem, surrogate: str, options: dict, cell: dict, paths: dict) -> None:
+def _run_compiled(problem, strategy: Strategy, cell: dict, paths: dict) -> None:
     """All ``paths`` (seed -> run directory) of one cell in one ``minimize_compiled`` call."""
     start = time.perf_counter()
-    result = minimize_compiled(
-        problem.fun, problem.bounds, **_loop_options(surrogate, options, cell), seeds=list(paths)
-    )
+    sizes = {"budget": cell["budget"], "batch_size": cell["batch_size"]}
+    result = minimize_compiled(problem.fun, problem.bounds, strategy=strategy, **sizes, seeds=list(paths))
     seconds = (time.perf_counter() - start) / len(paths)  # the call's wall time, shared by its seeds
     for i, (seed, path) in enumerate(paths.items()):
         run = RunDirectory(path)
@@ -192,20 +185,20 @@ def _run_compiled(problem, surrogate: str, options: dict, cell: dict, paths: dic
             ok = bool(np.isfinite(value))
             error = None if ok else f"non-finite value {float(value)}"
             run.append_trial({"trial": trial, "x": x.tolist(), "y": float(value) if ok else None, "error": error})
-        run.write_state({"config": _run_config(problem, surrogate, cell, seed, "compiled", seconds), "pending": []})
+        config = _run_config(problem, strategy.surrogate, cell, seed, "compiled", seconds)
+        run.write_state({"config": config, "pending": []})
 
 
-def _run_python(problem, surrogate: str, options: dict, cell: dict, seed: int, path) -> None:
+def _run_python(problem, strategy: Strategy, cell: dict, seed: int, path) -> None:
     """One seed in ``minimize``, checkpointed in ``path`` (a partly done run continues)."""
     start = time.perf_counter()
-    kwargs = _loop_options(surrogate, options, cell)
-    minimize(problem.fun, problem.bounds, **kwargs, seed=seed, checkpoint=path, progress=False)
+    sizes = {"budget": cell["budget"], "batch_size": cell["batch_size"]}
+    minimize(problem.fun, problem.bounds, strategy=strategy, **sizes, seed=seed, checkpoint=path, progress=False)
     run = RunDirectory(path)
     state = run.read_state()
     seconds = state["config"].get("seconds", 0.0) + time.perf_counter() - start
-    run.write_state(
-        {**state, "config": {**state["config"], **_run_config(problem, surrogate, cell, seed, "python", seconds)}}
-    )
+    config = _run_config(problem, strategy.surrogate, cell, seed, "python", seconds)
+    run.write_state({**state, "config": {**state["config"], **config}})
 
 
 def summarize(study: dict, out) -> list[dict]:
