@@ -218,6 +218,13 @@ def cmd_diagnose(args) -> int:
     return 0
 
 
+def _outputs(command: argparse.ArgumentParser, func, out_help: str) -> None:
+    """The options every command that runs BO takes (``--out``, ``--no-progress``), and its handler."""
+    command.add_argument("--out", help=out_help)
+    command.add_argument("--no-progress", action="store_true")
+    command.set_defaults(func=func)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="modbayes", description="Bayesian optimisation with modbayes surrogates")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -240,11 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--batch-size", type=int, default=1)
     run.add_argument("--n-init", type=int, default=None)
-    run.add_argument("--out", help="run directory (default runs/PROBLEM-SURROGATE-ACQUISITION-seedK)")
     run.add_argument("--resume", metavar="DIR", help="continue the run in DIR")
-    run.add_argument("--no-progress", action="store_true")
     run.add_argument("--no-plot", action="store_true", help="do not write DIR/regret.png")
-    run.set_defaults(func=cmd_run)
+    _outputs(run, cmd_run, "run directory (default runs/PROBLEM-SURROGATE-ACQUISITION-seedK)")
 
     plot = sub.add_parser("plot", help="regret / hypervolume curves of run directories")
     plot.add_argument("dirs", nargs="+")
@@ -259,16 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seeds", default="0-4")
     compare.add_argument("--budget", type=int, default=50)
     compare.add_argument("--batch-size", type=int, default=1)
-    compare.add_argument("--out")
-    compare.add_argument("--no-progress", action="store_true")
-    compare.set_defaults(func=cmd_compare)
+    _outputs(compare, cmd_compare, "results folder (default runs/compare-PROBLEM)")
 
     study = sub.add_parser("study", help="a TOML grid of problems x surrogates x seeds (resumable)")
     study.add_argument("file", help="study file, e.g. studies/bnn_bo_synthetic.toml")
-    study.add_argument("--out", help="results folder (default runs/study-NAME); rerun to resume")
     study.add_argument("--no-compiled", action="store_true", help="always use the Python loop")
-    study.add_argument("--no-progress", action="store_true")
-    study.set_defaults(func=cmd_study)
+    _outputs(study, cmd_study, "results folder (default runs/study-NAME); rerun to resume")
 
     diag = sub.add_parser("diagnose", help="cross-validate the run's surrogate (or others) on the run's data")
     diag.add_argument("dir", help="run directory")

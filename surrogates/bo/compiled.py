@@ -57,37 +57,25 @@ def minimize_compiled(
     bounds,
     *,
     strategy: Strategy | None = None,
-    surrogate: str = "gp",
-    acquisition: str = "logei",
-    n_init: int | None = None,
     budget: int = 100,
     batch_size: int = 1,
     seeds=(0,),
-    surrogate_options: dict | None = None,
-    acquisition_options: dict | None = None,
-    optimizer_options: dict | None = None,
+    **settings,
 ) -> CompiledResult:
     """Minimise the JAX function ``fun(x: [d]) -> scalar`` over the box ``bounds: [d, 2]``, one run per seed.
 
-    Same arguments and defaults as ``minimize`` (a ``Strategy``, or its settings spelled out);
-    ``budget − n_init`` must be a multiple of ``batch_size`` (every step proposes a full batch,
-    jointly for q > 1 as in ``minimize``). The whole run of every seed is one compiled program,
-    cached per strategy. Returns a ``CompiledResult``.
+    Same arguments and defaults as ``minimize``: a ``Strategy``, or its settings as keywords
+    (``surrogate``, ``acquisition``, ``n_init``, ``surrogate_options``, ``acquisition_options``,
+    ``optimizer_options``). ``budget − n_init`` must be a multiple of ``batch_size`` (every step
+    proposes a full batch, jointly for q > 1 as in ``minimize``). The whole run of every seed
+    is one compiled program, cached per strategy. Returns a ``CompiledResult``.
     """
     if not callable(fun):
         raise TypeError(f"fun must be a JAX-traceable callable of one point x: [d], got {type(fun).__name__} {fun!r}")
     space = Space.from_bounds(bounds)
     if not space.is_continuous:
         raise ValueError("minimize_compiled supports continuous boxes only; use minimize for mixed spaces")
-    strategy = resolve(
-        strategy,
-        surrogate=surrogate,
-        acquisition=acquisition,
-        surrogate_options=surrogate_options,
-        acquisition_options=acquisition_options,
-        optimizer_options=optimizer_options,
-        n_init=n_init,
-    )
+    strategy = resolve(strategy, **settings)
     budget = check_positive_int(budget, "budget")
     n_init = strategy.initial_design_size(space.dim, budget)
     if n_init > budget:

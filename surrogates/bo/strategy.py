@@ -191,6 +191,9 @@ _SPELLED_OUT = {
 
 def resolve(strategy: Strategy | None, **spelled_out) -> Strategy:
     """``strategy``, or one built from the keyword arguments; ``TypeError`` if both are given."""
+    unknown = sorted(set(spelled_out) - set(_SPELLED_OUT))
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s) {unknown}; a strategy's settings are {list(_SPELLED_OUT)}")
     if strategy is None:
         return Strategy(**{k: v for k, v in spelled_out.items() if v is not None})
     if not isinstance(strategy, Strategy):

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from surrogates.bo import Optimizer, Strategy, acquisition, minimize, problems
+from surrogates.bo import Optimizer, Strategy, acquisition, minimize, minimize_compiled, problems
 from surrogates.bo.step import propose_jit
 from surrogates.bo.storage import RunDirectory
 from surrogates.bo.strategy import OPTIMIZER_OPTIONS, Options
@@ -88,6 +88,8 @@ def test_a_strategy_or_its_settings_spelled_out_not_both():
         Optimizer(BRANIN.bounds, strategy=strategy, surrogate="ibnn")
     with pytest.raises(TypeError, match="strategy must be a surrogates.bo.Strategy"):
         minimize(BRANIN.fun, BRANIN.bounds, strategy={"surrogate": "gp"}, budget=3)
+    with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['surogate'\]"):
+        minimize_compiled(BRANIN.fun, BRANIN.bounds, surogate="ibnn", budget=3)
 
 
 def test_batch_rule_and_initial_design_rule():
