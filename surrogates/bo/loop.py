@@ -31,8 +31,8 @@ def minimize(
     bounds,
     *,
     strategy: Strategy | None = None,
-    surrogate: str = "gp",
-    acquisition: str = "logei",
+    surrogate: str | None = None,
+    acquisition: str | None = None,
     n_init: int | None = None,
     budget: int = 100,
     batch_size: int = 1,
@@ -123,6 +123,7 @@ def run_loop(opt, fun, *, run=None, config, executor=None, timeout=None, progres
         opt, saved_config, trials, pending = restore(run)
         config = {**saved_config, "budget": budget}
         batch_size = config["batch_size"]
+    opt.strategy.acquisition_for(batch_size)  # an acquisition that cannot batch fails now, not after n_init
 
     def record(outcome: Outcome) -> None:
         if run is not None:

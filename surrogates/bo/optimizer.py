@@ -48,9 +48,9 @@ class Optimizer:
         bounds: ``[d, 2]`` (low, high) rows, a list of ``space`` dimensions, or a ``Space``.
         strategy: a ``Strategy`` (surrogate, acquisition, optimiser settings, ``n_init``);
             or spell it out with the keyword arguments below (not both).
-        surrogate: a registered surrogate name (``surrogates.names()``).
-        acquisition: an acquisition name (``acquisition.names()``); for batches of
-            q > 1, ``logei``/``ei`` are replaced by the joint ``qlogei``.
+        surrogate: a registered surrogate name (``surrogates.names()``; default ``gp``).
+        acquisition: an acquisition name (``acquisition.names()``; default ``logei``); for
+            batches of q > 1, ``logei``/``ei`` are replaced by the joint ``qlogei``.
         seed: integer seed for the initial design and every later proposal.
         n_init: initial Sobol points before the model is used (default ``2(d+1)``; with a
             ``budget``, ``min(2(d+1), budget // 3)`` and at least 1: ``Strategy.initial_design_size``).
@@ -65,8 +65,8 @@ class Optimizer:
         bounds,
         *,
         strategy: Strategy | None = None,
-        surrogate: str = "gp",
-        acquisition: str = "logei",
+        surrogate: str | None = None,
+        acquisition: str | None = None,
         seed: int = 0,
         n_init: int | None = None,
         surrogate_options: dict | None = None,
@@ -152,7 +152,8 @@ class Optimizer:
         fitted = time.perf_counter()
 
         with single_threaded_blas():
-            U_new = propose_jit(self.strategy, n, self.space.cube_dim, keys, posterior, state, prepared)
+            acquisition, options = self.strategy.acquisition_for(n), self.strategy.optimizer_options
+            U_new = propose_jit(acquisition, n, self.space.cube_dim, options, keys, posterior, state, prepared)
             U_new = np.asarray(U_new)
         self.last_timings = {"fit": fitted - start, "acquisition": time.perf_counter() - fitted}
         return self.space.from_unit(U_new)
@@ -208,7 +209,11 @@ class Optimizer:
         if not isinstance(state, dict) or state.get("format") not in _READABLE:
             got = state.get("format") if isinstance(state, dict) else type(state).__name__
             raise ValueError(f"state must be a {FORMAT!r} dictionary, got format {got!r}")
-        strategy = Strategy.from_json(state.get("strategy", state))  # version 1: the keys at the top
+        if state["format"] == FORMAT and not isinstance(state.get("strategy"), dict):
+            raise ValueError(f"a {FORMAT!r} state needs a 'strategy' dictionary (Strategy.to_json)")
+        # Version 1 kept the strategy's keys at the top of the state.
+        version = int(state["format"].rsplit("/", 1)[1])
+        strategy = Strategy.from_json(state["strategy"] if version >= 2 else state, version=version)
         opt = cls(Space.from_json(state["space"]), strategy=strategy, seed=state["prng"]["seed"])
         opt.n_init = check_positive_int(state["n_init"], "n_init")
         opt.num_asked = int(state["prng"]["counter"])

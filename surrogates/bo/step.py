@@ -5,7 +5,7 @@
 
 ``step`` is pure JAX: standardise the targets over the real observations, fit the
 surrogate, pick the best observations as local starts and maximise the acquisition, all
-as the run's ``Strategy`` says (a static argument: one compilation per strategy).
+as the run's ``Strategy`` says.
 ``minimize_compiled`` calls it inside ``lax.scan`` with the surrogate's ``fit_traced``;
 ``Optimizer.ask`` runs the same three pieces (``prepare``, the surrogate's ``fit`` and
 ``propose``) as separate jitted calls, so that it can time fit and acquisition apart and
@@ -22,7 +22,7 @@ Python loop saves them with its state, so a resumed run continues as an uninterr
 """
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import jax
@@ -93,13 +93,13 @@ def prepare(state: StepState) -> Prepared:
     return Prepared(z, jnp.min(ranked), best)
 
 
-def propose(strategy: Strategy, q: int, dim: int, keys, posterior, state: StepState, prepared: Prepared):
-    """``[q, dim]`` new points in the unit cube: the strategy's acquisition for ``q`` points
-    under ``posterior``, maximised with its optimiser settings (``bo.proposal``)."""
+def propose(acquisition, q: int, dim: int, options: Mapping, keys, posterior, state: StepState, prepared: Prepared):
+    """``[q, dim]`` new points in the unit cube for ``acquisition`` under ``posterior``, with the
+    optimiser settings ``options`` (``bo.proposal``): a strategy's ``acquisition_for(q)`` and
+    ``optimizer_options``, the parts of it that the proposal depends on."""
     _, k_acq, k_mc = keys
     ctx = acquisitions.Context(prepared.best_f, state.U, state.mask, k_mc, state.U[prepared.best])
-    acquisition = strategy.acquisition_for(q)
-    return proposal.propose(k_acq, acquisition, posterior, ctx, q, dim, **strategy.optimizer_options)
+    return proposal.propose(k_acq, acquisition, posterior, ctx, q, dim, **options)
 
 
 def step(strategy: Strategy, q: int, dim: int, state: StepState, key: jax.Array, init=None):
@@ -116,7 +116,8 @@ def step(strategy: Strategy, q: int, dim: int, state: StepState, key: jax.Array,
     else:
         posterior = fit(keys[0], state.U, prepared.z, state.mask, init)
         params = posterior.params
-    return propose(strategy, q, dim, keys, posterior, state, prepared), params
+    acquisition, options = strategy.acquisition_for(q), strategy.optimizer_options
+    return propose(acquisition, q, dim, options, keys, posterior, state, prepared), params
 
 
 def warm_start_params(surrogate, dim: int):
@@ -130,10 +131,11 @@ def warm_start_params(surrogate, dim: int):
 prepare_jit = jax.jit(prepare)
 
 
-@functools.partial(jax.jit, static_argnums=(0, 1, 2))
-def propose_jit(strategy: Strategy, q: int, dim: int, keys, posterior, state, prepared):
-    """``propose`` compiled once per (strategy, q, dim, bucket size)."""
-    return propose(strategy, q, dim, keys, posterior, state, prepared)
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def propose_jit(acquisition, q: int, dim: int, options: Mapping, keys, posterior, state, prepared):
+    """``propose`` compiled once per (acquisition, q, dim, optimiser settings, bucket size):
+    a strategy that differs only in its surrogate's settings or ``n_init`` reuses it."""
+    return propose(acquisition, q, dim, options, keys, posterior, state, prepared)
 
 
 def traceable_fit(surrogate) -> Callable:

@@ -30,8 +30,29 @@ from . import acquisition as acquisitions
 from .optimize_acqf import optimize_acqf
 
 
+def _frozen_copy(value):
+    """A JSON value with every list as a tuple (fresh dicts): hashable where a model keeps it
+    as a jit static argument, and never the stored value itself."""
+    if isinstance(value, list):
+        return tuple(_frozen_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _frozen_copy(v) for k, v in value.items()}
+    return value
+
+
+def _canonical(options: Mapping, name: str) -> str:
+    try:
+        return json.dumps(dict(options), sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must hold JSON values (they are saved with the run): {e}") from e
+
+
 class Options(Mapping):
-    """A frozen, hashable mapping of JSON values, compared and hashed by its canonical JSON."""
+    """A frozen, hashable mapping of JSON values, compared and hashed by its canonical JSON.
+
+    Reading a value gives a fresh copy with lists as tuples, so nothing built from the
+    options can change them, and a model that keeps one as a static argument can hash it.
+    """
 
     __slots__ = ("_json", "_values")
 
@@ -40,15 +61,12 @@ class Options(Mapping):
             options = {}
         if not isinstance(options, Mapping) or not all(isinstance(k, str) for k in options):
             raise TypeError(f"{name} must be a dict with string keys, got {options!r}")
-        try:
-            text = json.dumps(dict(options), sort_keys=True, allow_nan=False)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"{name} must hold JSON values (they are saved with the run): {e}") from e
+        text = _canonical(options, name)
         object.__setattr__(self, "_json", text)
         object.__setattr__(self, "_values", json.loads(text))
 
     def __getitem__(self, key: str):
-        return self._values[key]
+        return _frozen_copy(self._values[key])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -62,7 +80,12 @@ class Options(Mapping):
     def __eq__(self, other) -> bool:
         if isinstance(other, Options):
             return self._json == other._json
-        return isinstance(other, Mapping) and self._values == dict(other)
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        try:
+            return self._json == _canonical(other, "other")
+        except ValueError:
+            return False
 
     def __setattr__(self, name, value):
         raise AttributeError("Options are frozen")
@@ -74,16 +97,30 @@ class Options(Mapping):
         return repr(self._values)
 
     def to_dict(self) -> dict:
-        """A plain (deep) copy of the options."""
+        """A plain (deep) copy of the options, as JSON gives them back."""
         return json.loads(self._json)
 
 
-# The settings optimize_acqf takes from a user (``around`` comes from the data at each step).
-OPTIMIZER_OPTIONS = frozenset(
-    name
+# The settings optimize_acqf takes from a user, with their defaults (``around`` comes from the data).
+_OPTIMIZER_DEFAULTS = {
+    name: p.default
     for name, p in inspect.signature(optimize_acqf).parameters.items()
     if p.kind is p.KEYWORD_ONLY and name != "around"
-)
+}
+OPTIMIZER_OPTIONS = frozenset(_OPTIMIZER_DEFAULTS)
+
+
+def _check_optimizer_options(options: Mapping) -> None:
+    """``ValueError`` for an unknown setting, or a value not of its default's kind (a positive
+    integer for counts, a positive number for rates and widths)."""
+    unknown = sorted(set(options) - OPTIMIZER_OPTIONS)
+    if unknown:
+        raise ValueError(f"optimizer_options: unknown setting(s) {unknown}; known: {sorted(OPTIMIZER_OPTIONS)}")
+    for name, value in options.items():
+        if isinstance(_OPTIMIZER_DEFAULTS[name], int):
+            check_positive_int(value, f"optimizer_options[{name!r}]")
+        elif isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ValueError(f"optimizer_options[{name!r}] must be a positive number, got {value!r}")
 
 
 def default_n_init(dim: int) -> int:
@@ -118,9 +155,7 @@ class Strategy:
                 raise TypeError(f"{name} must be a registered name (str), got {getattr(self, name)!r}")
         for name in ("surrogate_options", "acquisition_options", "optimizer_options"):
             object.__setattr__(self, name, Options(getattr(self, name), name))
-        unknown = sorted(set(self.optimizer_options) - OPTIMIZER_OPTIONS)
-        if unknown:
-            raise ValueError(f"optimizer_options: unknown setting(s) {unknown}; known: {sorted(OPTIMIZER_OPTIONS)}")
+        _check_optimizer_options(self.optimizer_options)
         if self.n_init is not None:
             object.__setattr__(self, "n_init", check_positive_int(self.n_init, "n_init"))
         # Built once here (unknown names and options fail now, not at the first model-based ask).
@@ -163,9 +198,10 @@ class Strategy:
         }
 
     @classmethod
-    def from_json(cls, state: dict) -> "Strategy":
-        """A strategy from ``to_json``'s dictionary, or from the same keys at the top of a
-        ``modbayes.optimizer/1`` state (run folders written before ``Strategy`` existed)."""
+    def from_json(cls, state: dict, *, version: int = 2) -> "Strategy":
+        """A strategy from ``to_json``'s dictionary, or (``version=1``) from the same keys at the
+        top of a ``modbayes.optimizer/1`` state, written before ``Strategy`` existed. Version 1
+        kept only the resolved ``n_init`` (the optimizer restores it), so the rule is ``None``."""
         saved = state["surrogate"]
         surrogates.check_saved_options(saved["name"], saved["options"], saved.get("options_version", 1))
         return cls(
@@ -174,19 +210,13 @@ class Strategy:
             surrogate_options=saved["options"],
             acquisition_options=state["acquisition"]["options"],
             optimizer_options=state.get("optimizer_options", {}),
-            n_init=state.get("n_init"),
+            n_init=state.get("n_init") if version >= 2 else None,
         )
 
 
-# The keyword arguments that spell a strategy out one by one (the API before ``Strategy``).
-_SPELLED_OUT = {
-    "surrogate": "gp",
-    "acquisition": "logei",
-    "surrogate_options": None,
-    "acquisition_options": None,
-    "optimizer_options": None,
-    "n_init": None,
-}
+# The keyword arguments that spell a strategy out one by one (the API before ``Strategy``);
+# ``None`` means not given (the Strategy's default).
+_SPELLED_OUT = ("surrogate", "acquisition", "surrogate_options", "acquisition_options", "optimizer_options", "n_init")
 
 
 def resolve(strategy: Strategy | None, **spelled_out) -> Strategy:
@@ -194,11 +224,11 @@ def resolve(strategy: Strategy | None, **spelled_out) -> Strategy:
     unknown = sorted(set(spelled_out) - set(_SPELLED_OUT))
     if unknown:
         raise TypeError(f"unexpected keyword argument(s) {unknown}; a strategy's settings are {list(_SPELLED_OUT)}")
+    given = {k: v for k, v in spelled_out.items() if v is not None}
     if strategy is None:
-        return Strategy(**{k: v for k, v in spelled_out.items() if v is not None})
+        return Strategy(**given)
     if not isinstance(strategy, Strategy):
         raise TypeError(f"strategy must be a surrogates.bo.Strategy, got {type(strategy).__name__}")
-    given = sorted(k for k, v in spelled_out.items() if v is not None and v != _SPELLED_OUT[k])
     if given:
-        raise TypeError(f"give the run's settings either as strategy= or as {given}, not both")
+        raise TypeError(f"give the run's settings either as strategy= or as {sorted(given)}, not both")
     return strategy

@@ -91,8 +91,13 @@ def check_study(raw: dict, source: str = "study") -> dict:
         raise ValueError(f"{source}: no [problems.NAME] tables")
     for cell in cells.values():  # unknown surrogates, acquisitions and options fail here, before any run
         for name in names:
-            Strategy(name, cell["acquisition"], surrogate_options=options.get(name, {}), n_init=cell["n_init"])
+            cell_strategy(options, cell, name).acquisition_for(cell["batch_size"])
     return {"name": raw.get("name", "study"), "seeds": seeds, "surrogates": names, "options": options, "cells": cells}
+
+
+def cell_strategy(options: dict, cell: dict, surrogate: str) -> Strategy:
+    """The ``Strategy`` of one problem's cell for ``surrogate`` (its study options, if any)."""
+    return Strategy(surrogate, cell["acquisition"], surrogate_options=options.get(surrogate, {}), n_init=cell["n_init"])
 
 
 def run_dir(out, problem: str, surrogate: str, seed: int) -> pathlib.Path:
@@ -141,14 +146,13 @@ def run_study(study: dict, out, *, progress: bool = True, compiled: bool = True)
         for problem_name, cell in study["cells"].items():
             problem = problem_registry.get(problem_name)
             for surrogate in study["surrogates"]:
-                options = study["options"].get(surrogate, {})
-                strategy = Strategy(surrogate, cell["acquisition"], surrogate_options=options, n_init=cell["n_init"])
-                sized = {**cell, "n_init": strategy.initial_design_size(problem.dim, cell["budget"])}
-                paths = {seed: run_dir(out, problem_name, surrogate, seed) for seed in study["seeds"]}
-                todo = [seed for seed, path in paths.items() if not is_finished(path, sized["budget"])]
-                bar.update(len(paths) - len(todo))
                 bar.set_postfix(problem=problem_name, surrogate=surrogate)
                 try:
+                    strategy = cell_strategy(study["options"], cell, surrogate)
+                    sized = {**cell, "n_init": strategy.initial_design_size(problem.dim, cell["budget"])}
+                    paths = {seed: run_dir(out, problem_name, surrogate, seed) for seed in study["seeds"]}
+                    todo = [seed for seed, path in paths.items() if not is_finished(path, sized["budget"])]
+                    bar.update(len(paths) - len(todo))
                     if todo and compiled and _compiled_ok(problem, strategy, sized):
                         _run_compiled(problem, strategy, sized, {seed: paths[seed] for seed in todo})
                         bar.update(len(todo))

@@ -95,6 +95,9 @@ def test_noise_is_a_variance_and_old_saved_runs_are_refused():
     state = Optimizer([[0.0, 1.0]], surrogate="ensemble", surrogate_options={"noise": 0.04}).state_dict()
     assert Optimizer.from_state_dict(state).surrogate._bnn.noise == pytest.approx(0.2)
     # A state saved before the change (no options_version) meant noise as an sd: refused, with the fix.
+    # (Format 1, from before bo.Strategy: the strategy's keys at the top of the state.)
+    strategy = state.pop("strategy")
+    state = {**state, **strategy, "format": "modbayes.optimizer/1", "n_init": state["n_init"]}
     old = {**state, "surrogate": {"name": "ensemble", "options": {"noise": 0.2}}}
     with pytest.raises(ValueError, match=r"standard deviation.*noise=0\.04"):
         Optimizer.from_state_dict(old)

@@ -33,15 +33,26 @@ def test_equal_settings_give_equal_hashes_whatever_the_dict_order():
 
 def test_options_are_frozen_json_values():
     options = Options({"hidden": (32, 32), "method_options": {"learning_rate": 0.03}})
-    assert options["hidden"] == [32, 32]  # JSON values: what state.json gives back
-    with pytest.raises(TypeError):
-        options["hidden"] = [8]
+    assert options["hidden"] == (32, 32)  # sequences read back as tuples: hashable static arguments
+    options["method_options"]["learning_rate"] = 1.0  # a copy: the stored value is untouched
+    assert options == {"hidden": [32, 32], "method_options": {"learning_rate": 0.03}}
+    assert options.to_dict() == {"hidden": [32, 32], "method_options": {"learning_rate": 0.03}}
     with pytest.raises(AttributeError):
         options.extra = 1
     with pytest.raises(ValueError, match="surrogate_options must hold JSON values"):
         Strategy(surrogate_options={"prior": object()})
     with pytest.raises(TypeError, match="acquisition_options must be a dict"):
         Strategy(acquisition_options=[("beta", 2.0)])
+
+
+def test_a_tuple_option_reaches_a_model_that_hashes_it():
+    """The gp is a static argument of its own jitted fit: a list lengthscale would not hash."""
+    strategy = Strategy(surrogate_options={"lengthscale": [0.2, 0.3], "learn": False})
+    opt = Optimizer(BRANIN.bounds, strategy=strategy, n_init=None, seed=0, budget=9)
+    X = opt.ask(3)
+    opt.tell(X, [BRANIN.fun(x) for x in X])
+    assert opt.ask().shape == (1, 2)
+    assert opt.surrogate.lengthscale == (0.2, 0.3)
 
 
 @pytest.mark.parametrize(
@@ -66,6 +77,8 @@ def test_json_round_trip_gives_an_equal_strategy(strategy):
         ({"acquisition": "no_such_acq"}, ValueError, "acquisition must be one of"),
         ({"optimizer_options": {"restarts": 3}}, ValueError, r"optimizer_options: unknown setting\(s\) \['restarts'\]"),
         ({"n_init": 0}, ValueError, "n_init"),
+        ({"optimizer_options": {"raw_samples": 64.0}}, TypeError, r"optimizer_options\['raw_samples'\]"),
+        ({"optimizer_options": {"learning_rate": -1}}, ValueError, "positive number"),
         ({"surrogate": 3}, TypeError, "surrogate must be a registered name"),
     ],
 )
@@ -86,6 +99,8 @@ def test_a_strategy_or_its_settings_spelled_out_not_both():
     assert Optimizer(BRANIN.bounds, acquisition="ucb").strategy == strategy
     with pytest.raises(TypeError, match=r"either as strategy= or as \['surrogate'\]"):
         Optimizer(BRANIN.bounds, strategy=strategy, surrogate="ibnn")
+    with pytest.raises(TypeError, match="not both"):  # even when it names the default
+        Optimizer(BRANIN.bounds, strategy=strategy, surrogate="gp")
     with pytest.raises(TypeError, match="strategy must be a surrogates.bo.Strategy"):
         minimize(BRANIN.fun, BRANIN.bounds, strategy={"surrogate": "gp"}, budget=3)
     with pytest.raises(TypeError, match=r"unexpected keyword argument\(s\) \['surogate'\]"):
@@ -103,6 +118,13 @@ def test_batch_rule_and_initial_design_rule():
     assert Strategy(n_init=5).initial_design_size(6, budget=30) == 5
 
 
+def test_an_acquisition_that_cannot_batch_fails_before_any_evaluation():
+    calls = []
+    with pytest.raises(ValueError, match="one point at a time"):
+        minimize(lambda x: calls.append(x) or 0.0, BRANIN.bounds, acquisition="ucb", batch_size=2, budget=6)
+    assert calls == []
+
+
 def test_equal_strategies_share_the_compiled_proposal():
     """The strategy is propose_jit's static argument: a second, equal strategy built apart
     (as a resumed run builds one) compiles nothing new."""
@@ -114,6 +136,13 @@ def test_equal_strategies_share_the_compiled_proposal():
     assert again.strategy == opt.strategy and again.strategy is not opt.strategy
     before = propose_jit._cache_size()
     assert backend_compilations(again.ask) == 0
+    assert propose_jit._cache_size() == before
+    # The proposal depends on the acquisition and the optimiser settings only: another n_init
+    # or surrogate setting (its own fit compiles) reuses the compiled proposal.
+    other = Optimizer(BRANIN.bounds, seed=1, n_init=2, optimizer_options=FAST, surrogate_options={"max_steps": 50})
+    other.tell(opt.X, opt.y)
+    other.num_asked = opt.num_asked
+    other.ask()
     assert propose_jit._cache_size() == before
 
 
@@ -128,4 +157,6 @@ def test_old_run_folders_resume_as_an_uninterrupted_run(tmp_path):
     np.testing.assert_allclose(np.asarray(resumed.X), np.asarray(fresh.X), atol=1e-9)
     rewritten = RunDirectory(old).read_state()["optimizer"]
     assert rewritten["format"] == "modbayes.optimizer/2"
-    assert Strategy.from_json(rewritten["strategy"]) == Strategy(**V1_SETTINGS, n_init=3)
+    assert rewritten["n_init"] == 3
+    # Format 1 kept only the resolved n_init, so the resumed strategy is the one spelled out without it.
+    assert Strategy.from_json(rewritten["strategy"]) == Strategy(**V1_SETTINGS)
