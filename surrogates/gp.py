@@ -70,6 +70,10 @@ class GP:
     max_steps: int = 100
     warm_start: bool = True
 
+    def __post_init__(self):
+        if isinstance(self.lengthscale, list):  # a JSON list; the model is a jit static argument
+            object.__setattr__(self, "lengthscale", tuple(self.lengthscale))
+
     def fit(
         self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None, init: dict | None = None
     ) -> GPPosterior:

@@ -31,6 +31,16 @@ def test_registry_lists_names_for_unknown():
         surrogates.get("no-such-model")
 
 
+def test_a_list_lengthscale_is_the_same_model_as_a_tuple(data):
+    """Options read back from JSON (a saved run) give lists; the model is a static jit argument."""
+    X, y, Xq = data
+    listed, tupled = (GP(lengthscale=ls, learn=False) for ls in ([0.3, 0.5, 0.8], (0.3, 0.5, 0.8)))
+    assert listed == tupled and hash(listed) == hash(tupled)
+    m_list, _ = listed.fit(jax.random.PRNGKey(0), X, y).predict(jnp.asarray(Xq))
+    m_tuple, _ = tupled.fit(jax.random.PRNGKey(0), X, y).predict(jnp.asarray(Xq))
+    np.testing.assert_array_equal(m_list, m_tuple)
+
+
 def test_posterior_matches_closed_form_for_fixed_hyperparameters(data):
     X, y, Xq = data
     ls, noise, mean = (0.3, 0.5, 0.8), 1e-2, 0.1
