@@ -110,17 +110,29 @@ _OPTIMIZER_DEFAULTS = {
 OPTIMIZER_OPTIONS = frozenset(_OPTIMIZER_DEFAULTS)
 
 
+# Settings whose documented "off" values a plain positivity check would refuse (``optimize_acqf``).
+_ZERO_ALLOWED = {"around_samples": "no starts around the best points", "start_temperature": "uniform starts"}
+_NONE_ALLOWED = {"start_temperature": "the best raw candidates as starts"}
+
+
 def _check_optimizer_options(options: Mapping) -> None:
-    """``ValueError`` for an unknown setting, or a value not of its default's kind (a positive
-    integer for counts, a positive number for rates and widths)."""
+    """``ValueError``/``TypeError`` for an unknown setting, or a value not of its default's kind:
+    an integer ≥ 1 for counts, a number > 0 for rates and widths (0 and ``None`` where
+    ``optimize_acqf`` gives them a meaning, ``_ZERO_ALLOWED``, ``_NONE_ALLOWED``)."""
     unknown = sorted(set(options) - OPTIMIZER_OPTIONS)
     if unknown:
         raise ValueError(f"optimizer_options: unknown setting(s) {unknown}; known: {sorted(OPTIMIZER_OPTIONS)}")
     for name, value in options.items():
+        label, zero_ok = f"optimizer_options[{name!r}]", name in _ZERO_ALLOWED
+        if value is None and name in _NONE_ALLOWED:
+            continue
         if isinstance(_OPTIMIZER_DEFAULTS[name], int):
-            check_positive_int(value, f"optimizer_options[{name!r}]")
-        elif isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-            raise ValueError(f"optimizer_options[{name!r}] must be a positive number, got {value!r}")
+            check_positive_int(value, label, minimum=0 if zero_ok else 1)
+            continue
+        number = not isinstance(value, bool) and isinstance(value, int | float)
+        if not number or not (value >= 0 if zero_ok else value > 0):
+            kind = "a non-negative number" if zero_ok else "a positive number"
+            raise ValueError(f"{label} must be {kind}, got {value!r}")
 
 
 def default_n_init(dim: int) -> int:

@@ -90,6 +90,11 @@ def test_bad_settings_fail_at_construction(kwargs, error, match):
 def test_optimizer_options_are_optimize_acqfs_keywords():
     assert {"raw_samples", "num_restarts", "num_steps", "learning_rate"} <= OPTIMIZER_OPTIONS
     assert "around" not in OPTIMIZER_OPTIONS  # it comes from the data at each step
+    # The documented "off" values stay accepted: no starts around the best, the best raw starts.
+    off = {"around_samples": 0, "start_temperature": None}
+    assert Strategy(optimizer_options=off).optimizer_options == off
+    with pytest.raises(ValueError, match="non-negative"):
+        Strategy(optimizer_options={"start_temperature": -1.0})
 
 
 def test_a_strategy_or_its_settings_spelled_out_not_both():
