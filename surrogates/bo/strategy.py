@@ -226,9 +226,9 @@ class Strategy:
         )
 
 
-# The keyword arguments that spell a strategy out one by one (the API before ``Strategy``);
-# ``None`` means not given (the Strategy's default).
-_SPELLED_OUT = ("surrogate", "acquisition", "surrogate_options", "acquisition_options", "optimizer_options", "n_init")
+# The keyword arguments that spell a strategy out one by one (the API before ``Strategy``): its
+# fields; ``None`` means not given (the Strategy's default).
+_SPELLED_OUT = tuple(field.name for field in dataclasses.fields(Strategy))
 
 
 def resolve(strategy: Strategy | None, **spelled_out) -> Strategy:
