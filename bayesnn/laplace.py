@@ -5,7 +5,7 @@ Korzepa & Bauer (AISTATS 2021, "Improving predictions of Bayesian neural nets vi
 linearization"); Daxberger et al. (NeurIPS 2021, "Laplace Redux").
 
 1. MAP θ*: Adam on the model's log joint density over its unconstrained position
-   (``maximize_log_density``); learned noise and a hierarchical ``prior_scale`` stay at
+   (``map.map_starts``, one start); learned noise and a hierarchical ``prior_scale`` stay at
    their MAP values from here on.
 2. Linearise the network in the Laplace parameters θ (``subset``: every weight and bias,
    or only the output layer ``W{L}, b{L}`` on the MAP features ``MLP.features``):
@@ -60,7 +60,7 @@ from .laplace_evidence import (
     isotropic_posterior,
     optimal_prior_precision,
 )
-from .map import maximize_log_density
+from .map import map_starts
 
 SUBSETS = ("auto", "all", "last_layer")
 MEANS = ("map", "glm")
@@ -158,9 +158,10 @@ def model_prior_precision(bnn: BNN, values: dict, names: tuple[str, ...], in_dim
     return _split(jax.tree.map(lambda s: 1.0 / s**2, std), names)[0]
 
 
-def map_start(key: jax.Array, bnn: BNN, program: Program, in_dim: int) -> jax.Array:
-    """The MAP's starting position ``[dim]``: the weights and biases a draw from their prior,
-    learned noise at its prior median (0.1) and a hierarchical σ at ``prior_scale``.
+def prior_draw(key: jax.Array, bnn: BNN, program: Program, in_dim: int) -> jax.Array:
+    """The MAP's starting position ``[dim]`` (the ``draw`` of ``map.map_starts``): the weights and
+    biases a draw from their prior, learned noise at its prior median (0.1) and a hierarchical σ at
+    ``prior_scale``.
 
     One ``jax.random.normal`` for all weights, scaled per parameter: the same law as
     ``Program.sample_prior``'s weight draws, but one random-number program instead of one
@@ -271,8 +272,8 @@ class LinearizedBNNPosterior(eqx.Module):
 )
 def _fit(key, x, y, mask, *, bnn: BNN, names, pretrain_steps, learning_rate, optimize_prior_precision, mean):
     program = Program(bnn.model, x, y, mask)
-    z0 = map_start(key, bnn, program, x.shape[-1])
-    z, _ = maximize_log_density(program.log_density, z0, num_steps=pretrain_steps, learning_rate=learning_rate)
+    draw = lambda k, _: prior_draw(k, bnn, program, x.shape[-1])[None]  # noqa: E731
+    z = map_starts(key, program, 1, pretrain_steps, learning_rate, draw=draw)[0]
     values = program.constrain(z)
     values = {k: values[k] for k in program.latent_names}
     f, J = linearize(bnn, values, names, x)

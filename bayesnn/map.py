@@ -45,10 +45,16 @@ def maximize_log_density(
     return jnp.where(better, z, best_z), jnp.where(better, final, best_value)
 
 
-def map_starts(key: jax.Array, program, num_chains: int, pretrain_steps: int, learning_rate: float) -> jax.Array:
+def map_starts(
+    key: jax.Array, program, num_chains: int, pretrain_steps: int, learning_rate: float, *, draw=None
+) -> jax.Array:
     """Chain starts ``[num_chains, dim]``: prior draws, each then trained by ``pretrain_steps``
-    Adam steps on the program's log density (none: the prior draws themselves)."""
-    z0 = program.sample_prior(key, num_chains)
+    Adam steps on the program's log density (none: the prior draws themselves).
+
+    ``draw(key, num_chains) -> [num_chains, dim]`` replaces ``program.sample_prior`` for the
+    initial draws (``laplace`` draws all weights with one random-number call, which compiles faster).
+    """
+    z0 = (program.sample_prior if draw is None else draw)(key, num_chains)
     if not pretrain_steps:
         return z0
     pretrain = partial(maximize_log_density, program.log_density, num_steps=pretrain_steps, learning_rate=learning_rate)

@@ -15,6 +15,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from bayesnn import MLP
+
 from .gp import matern52
 from .gp_posterior import GPPosterior, masked_gram
 from .linalg import gaussian_quad_logdet
@@ -24,37 +26,38 @@ from .threads import single_threaded_blas
 from .training_data import as_training_data
 
 
-def mlp_init(key: jax.Array, sizes: tuple[int, ...]) -> list[tuple[jax.Array, jax.Array]]:
-    """LeCun-normal weights and zero biases for layer ``sizes`` (input first)."""
-    keys = jax.random.split(key, len(sizes) - 1)
-    return [
-        (jax.random.normal(k, (a, b), jnp.float64) / jnp.sqrt(a), jnp.zeros(b, jnp.float64))
-        for k, a, b in zip(keys, sizes[:-1], sizes[1:], strict=True)
-    ]
+def lecun_init(key: jax.Array, net: MLP, in_dim: int, out_dim: int) -> dict[str, jax.Array]:
+    """``net``'s parameters ``{"W0": [in_dim, h1], "b0": [h1], ...}``: LeCun-normal weights
+    (std 1/√fan-in, the usual DKL initialisation, not ``MLP.init``'s prior draw) and zero biases."""
+    shapes = net.shapes(in_dim, out_dim)
+    keys = jax.random.split(key, net.num_layers)
+    params = {}
+    for layer, k in enumerate(keys):
+        (fan_in, fan_out) = shapes[f"W{layer}"]
+        params[f"W{layer}"] = jax.random.normal(k, (fan_in, fan_out), jnp.float64) / jnp.sqrt(fan_in)
+        params[f"b{layer}"] = jnp.zeros(fan_out, jnp.float64)
+    return params
 
 
-def mlp_apply(params, x: jax.Array) -> jax.Array:
-    """``x: [n, d] → [n, sizes[-1]]``, tanh between layers, linear output."""
-    for i, (W, b) in enumerate(params):
-        x = x @ W + b
-        if i < len(params) - 1:
-            x = jnp.tanh(x)
-    return x
+# The pretraining head on the features: a linear layer.
+_LINEAR = MLP((), "tanh")
 
 
 class DKLPosterior(eqx.Module):
-    """``net``: the MLP's ``[(W, b), ...]``; ``gp``: gp.py's posterior on the training features."""
+    """``net``: the feature MLP's parameters (``bayesnn.MLP`` layout), ``mlp`` its configuration;
+    ``gp``: gp.py's posterior on the training features."""
 
-    net: list
+    net: dict
     gp: GPPosterior
+    mlp: MLP = eqx.field(static=True)
 
     def predict(self, Xq: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Mean and variance of latent f at ``Xq: [m, d]``: ``([m], [m])``."""
-        return self.gp.predict(mlp_apply(self.net, Xq))
+        return self.gp.predict(self.mlp.apply(self.net, Xq))
 
     def sample(self, key: jax.Array, Xq: jax.Array, num_samples: int) -> jax.Array:
         """Joint draws of f at ``Xq: [m, d]``: ``[num_samples, m]``."""
-        return self.gp.sample(key, mlp_apply(self.net, Xq), num_samples)
+        return self.gp.sample(key, self.mlp.apply(self.net, Xq), num_samples)
 
 
 @register("dkl")
@@ -95,6 +98,13 @@ class DKL:
             if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "feature_dim" else 0):
                 raise ValueError(f"{name} must be a non-negative integer (feature_dim >= 1), got {value!r}")
         check_folds(self.recalibration_folds)
+        # The feature network g, built once: a tanh MLP [d] → hidden → [feature_dim], linear output.
+        object.__setattr__(self, "_mlp", MLP(hidden, "tanh"))
+
+    @property
+    def mlp(self) -> MLP:
+        """The feature network's configuration (``bayesnn.MLP``)."""
+        return self._mlp
 
     def fit(self, key: jax.Array, X: jax.Array, y: jax.Array, *, mask: jax.Array | None = None):
         """Condition on ``X: [n, d]``, ``y: [n]``; ``mask: [n] bool`` marks real rows; ``key`` initialises the MLP.
@@ -119,7 +129,7 @@ class DKL:
 
     def loss(self, params: dict, X, y, mask) -> jax.Array:
         """Negative GP log marginal likelihood on the features, per real row."""
-        F = mlp_apply(params["net"], X)
+        F = self.mlp.apply(params["net"], X)
         noise = self.min_noise + jnp.exp(params["log_noise"])
         K = masked_gram(matern52(jnp.exp(params["log_lengthscale"])), F, mask, noise)
         n = jnp.sum(mask)
@@ -142,12 +152,13 @@ def _adam(loss, params, steps: int, learning_rate: float):
 @jax.jit(static_argnums=0)
 def _fit(model: DKL, key, X, y, mask) -> DKLPosterior:
     key_net, key_head = jax.random.split(key)
-    net = mlp_init(key_net, (X.shape[1], *model.hidden, model.feature_dim))
-    head = mlp_init(key_head, (model.feature_dim, 1))
+    net = lecun_init(key_net, model.mlp, X.shape[1], model.feature_dim)
+    head = lecun_init(key_head, _LINEAR, model.feature_dim, 1)
     m = mask.astype(X.dtype)
 
     def mse(p):
-        pred = mlp_apply(p["net"] + p["head"], X)[:, 0]
+        # Pretraining puts a tanh and a linear head on the features (the paper's regression net).
+        pred = _LINEAR.apply(p["head"], jnp.tanh(model.mlp.apply(p["net"], X)))[:, 0]
         return jnp.sum(m * (pred - y) ** 2) / jnp.sum(m)
 
     net = _adam(mse, {"net": net, "head": head}, model.pretrain_steps, model.learning_rate)["net"]
@@ -158,6 +169,6 @@ def _fit(model: DKL, key, X, y, mask) -> DKLPosterior:
         "log_noise": jnp.log(jnp.asarray(model.noise, jnp.float64)),
     }
     params = _adam(lambda p: model.loss(p, X, y, mask), params, model.steps, model.learning_rate)
-    F = mlp_apply(params["net"], X)
+    F = model.mlp.apply(params["net"], X)
     kernel, noise = matern52(jnp.exp(params["log_lengthscale"])), model.min_noise + jnp.exp(params["log_noise"])
-    return DKLPosterior(params["net"], GPPosterior.condition(kernel, F, y, mask, noise))
+    return DKLPosterior(params["net"], GPPosterior.condition(kernel, F, y, mask, noise), model.mlp)

@@ -59,9 +59,16 @@ class RecalibratedPosterior(eqx.Module):
 
 
 def fold_masks(key: jax.Array, mask: jax.Array, folds: int) -> jax.Array:
-    """``[folds, n]`` booleans: fold k holds every ``folds``-th real row (from a random offset)."""
-    rank = jnp.cumsum(mask) - 1
-    fold = (rank + jax.random.randint(key, (), 0, folds)) % folds
+    """``[folds, n]`` booleans: a random partition of the real rows into near-equal folds.
+
+    Random, not by position: BO data begin with a Sobol design, and every ``folds``-th point
+    of a Sobol sequence (``folds`` a power of two) lies in one sub-box of the cube (its index's
+    low bits are the coordinates' high bits, reversed). Position-based folds held out a whole
+    quadrant of 100 points of branin, so the fold fits extrapolated: their held-out RMSE was 0.63
+    against the full fit's 0.06, and the variance scale came out 100× too large.
+    """
+    u = jnp.where(mask, jax.random.uniform(key, mask.shape), jnp.inf)  # padding ranks last
+    fold = jnp.argsort(jnp.argsort(u)) % folds
     return mask[None, :] & (fold[None, :] == jnp.arange(folds)[:, None])
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import surrogates
-from surrogates.dkl import DKL, mlp_apply
+from surrogates.dkl import DKL
 
 # The plain DKL fit (its recalibration is tested in test_recalibration.py).
 MODEL = DKL(hidden=(16, 16), pretrain_steps=100, steps=100, recalibration_folds=None)
@@ -46,7 +46,7 @@ def test_joint_training_raises_the_marginal_likelihood(data, posterior):
     start = {**fitted, "log_lengthscale": jnp.zeros(2), "log_noise": jnp.log(1e-2)}
     loss = jax.jit(MODEL.loss)
     assert loss(fitted, X, y, mask) < loss(start, X, y, mask)
-    np.testing.assert_allclose(posterior.gp.X, mlp_apply(posterior.net, X), rtol=1e-12)
+    np.testing.assert_allclose(posterior.gp.X, posterior.mlp.apply(posterior.net, X), rtol=1e-12)
 
 
 @pytest.mark.slow  # a second compilation (new shape) of the whole fit: ~15 s

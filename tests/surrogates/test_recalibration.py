@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy.stats import qmc
 
 import surrogates
 from surrogates import recalibration as R
@@ -35,6 +36,15 @@ def test_fold_masks_partition_the_real_rows_only():
     assert held.shape == (4, 16)
     assert (held.sum(0) == np.r_[np.ones(13), np.zeros(3)]).all()  # each real row in exactly one fold
     assert sorted(held.sum(1)) == [3, 3, 3, 4]  # balanced
+
+
+def test_folds_of_a_sobol_design_spread_over_the_cube():
+    # Every 4th point of a Sobol sequence lies in one quadrant of the square; a fold must not.
+    X = qmc.Sobol(2, scramble=True, seed=0).random(64)
+    held = np.asarray(R.fold_masks(jax.random.PRNGKey(0), jnp.ones(64, bool), 4))
+    for h in held:
+        quadrants = {(int(a), int(b)) for a, b in (X[h] >= 0.5)}
+        assert len(quadrants) == 4
 
 
 @pytest.mark.parametrize("traced", [False, True])
