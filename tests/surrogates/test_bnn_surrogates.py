@@ -86,7 +86,8 @@ def test_bo_iterations_with_a_bnn_surrogate_compile_nothing_within_a_size_bucket
 def test_noise_is_a_variance_and_old_saved_runs_are_refused():
     # Every surrogate's noise is a variance; the network's likelihood takes its square root.
     assert surrogates.get("ensemble", noise=0.04)._bnn.noise == pytest.approx(0.2)
-    assert surrogates.get("laplace")._bnn.noise == pytest.approx(0.1)  # default variance 0.01
+    assert surrogates.get("bnn_sghmc")._bnn.noise == pytest.approx(0.1)  # default variance 0.01
+    assert surrogates.get("laplace")._bnn.noise == pytest.approx(0.01)  # its default variance 1e-4
     with pytest.raises(ValueError, match="positive variance"):
         surrogates.get("bnn_hmc", noise=-0.1)
 
