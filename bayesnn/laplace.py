@@ -272,7 +272,7 @@ class LinearizedBNNPosterior(eqx.Module):
 )
 def _fit(key, x, y, mask, *, bnn: BNN, names, pretrain_steps, learning_rate, optimize_prior_precision, mean):
     program = Program(bnn.model, x, y, mask)
-    draw = lambda k, _: prior_draw(k, bnn, program, x.shape[-1])[None]  # noqa: E731
+    draw = lambda k, num_chains: prior_draw(k, bnn, program, x.shape[-1])[None]  # noqa: E731  (one start)
     z = map_starts(key, program, 1, pretrain_steps, learning_rate, draw=draw)[0]
     values = program.constrain(z)
     values = {k: values[k] for k in program.latent_names}

@@ -137,7 +137,9 @@ BNN_SURROGATES = ("bnn_hmc", "bnn_sghmc", "ensemble", "laplace")
 #   mean (RMSE 1.06–1.25 against 1.09), which no variance can fix. With 4 folds (2 were too few:
 #   Laplace on 20-point folds shrank a good mean, 95% coverage 0.56 on a smooth 3-D function):
 #   hmc 1.18 / 0.97 and 1.49 / 0.95, sghmc 1.05 / 0.96 and 1.49 / 0.95,
-#   ensemble 1.00 / 0.96 and 1.49 / 0.95, laplace 1.02 / 0.96 and 1.49 / 0.95.
+#   ensemble 1.00 / 0.96 and 1.49 / 0.95, laplace 1.02 / 0.96 and 1.49 / 0.95 (folds then taken by
+#   position; with the random folds, ../shared/checks/check_calibration.py on hartmann6: hmc 1.10 / 0.96,
+#   sghmc 1.10 / 0.95, ensemble 0.89 / 0.97, laplace 1.03 / 0.95).
 # - HMC's path length, n = 100 without recalibration, hartmann6 | ackley10 (mean predictive sd, 95%
 #   coverage, seconds per fit): 0.01: 0.044 / 0.16 / 0.16 s | 0.045 / 0.07; 0.2: 0.078 / 0.26 / 0.17 s |
 #   0.10 / 0.14; 1.0: 0.24 / 0.80 / 8.1 s | 0.58 / 0.70 / 11 s; 5.0: 0.24 / 0.82 / 21 s. A path that

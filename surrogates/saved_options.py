@@ -6,6 +6,10 @@ old value would now mean something else.
 
 Versions: 1, before issue #15; 2, a BNN surrogate's ``noise`` is a variance (it was a
 standard deviation), as for every other surrogate.
+
+Only a change of what a saved value means is versioned. A run keeps the options its user
+gave; an option left out takes the current default when the run resumes (e.g. ``bnn_hmc``'s
+noise variance 1e-2 → 1e-3 and ``laplace``'s → 1e-4 in #15), as a new run would.
 """
 
 from .bnn import BNN_SURROGATES
