@@ -122,6 +122,9 @@ def score(draws_by_seed, ref_mean, ref_sd) -> dict:
         "max_rel_sd_error": float(np.max(np.abs(np.mean(sds, 0) / ref_sd - 1))),
         "max_rhat": float(np.max(rhats)),
         "min_ess_bulk": float(np.mean([e.min() for e in esss])),
+        # Per seed too: the minimum over coordinates is an extreme value, so its spread over
+        # seeds says whether two samplers' means differ by more than chance.
+        "min_ess_bulk_per_seed": [float(e.min()) for e in esss],
     }
 
 

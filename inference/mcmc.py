@@ -26,6 +26,7 @@ from .adaptation import (
     welford_variance,
     window_schedule,
 )
+from .jitted_density import jitted_density
 from .kernels.tunable import Tunable
 from .posterior import Posterior
 from .program import Program
@@ -295,7 +296,7 @@ def mcmc(
     elif callable(program):
         if init_position is None:
             raise ValueError("init_position is required when program is a log-density function")
-        logdensity_fn, program = program, None
+        logdensity_fn, program = jitted_density(program), None
     else:
         raise TypeError(f"program must be an inference.Program or a log-density function, got {type(program).__name__}")
 
