@@ -63,8 +63,8 @@ def _stand_in(log_density: jax.Array) -> Callable:
     is ~7000 nested functions, 2.9 s per trace under the profiler)."""
 
     def fn(position):
-        # Zero, but a function of every inexact leaf, so gradients have the right structure.
-        leaves = [leaf for leaf in jax.tree.leaves(position) if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact)]
+        # Zero, but a function of every floating leaf, so gradients have the right structure.
+        leaves = [leaf for leaf in jax.tree.leaves(position) if jnp.issubdtype(jnp.result_type(leaf), jnp.floating)]
         total = sum((0.0 * jnp.sum(leaf)).astype(log_density.dtype) for leaf in leaves)
         return jnp.zeros(log_density.shape, log_density.dtype) + total
 

@@ -56,7 +56,11 @@ class Kernel(Protocol):
         """The state (``State`` or ``GradientState``) at ``position``."""
 
     def step(self, key: jax.Array, state: Any, logdensity_fn: LogDensityFn) -> tuple[Any, Any]:
-        """``(new state, info)``; ``info`` has at least ``acceptance_prob`` and ``accepted``."""
+        """``(new state, info)``; ``info`` has at least ``acceptance_prob`` and ``accepted``.
+
+        The structure, shapes and dtypes of ``info`` may depend on the kernel, the state and
+        the dtype and shape of the log density's value, not on what the density computes:
+        ``mcmc`` reads them off a step on a stand-in density."""
 
 
 def metropolis_accept(key: jax.Array, log_ratio: jax.Array) -> tuple[jax.Array, jax.Array]:
