@@ -58,9 +58,10 @@ def _stand_in(log_density: jax.Array) -> Callable:
     """A log density with the output type of ``log_density`` and nothing to trace.
 
     A step's info depends on the kernel and on the shapes of the state, not on what the
-    user's density computes, so it can be read off a step on this. Tracing the user's
-    density there cost a whole extra trace of it (issue #20: inference-gym's SV density
-    is ~7000 nested functions, 2.9 s per trace under the profiler)."""
+    user's density computes (``Kernel.step``), so it can be read off a step on this rather
+    than on one more trace of the user's density. Issue #20: inference-gym's SV density as a
+    plain function, first ``mcmc`` call 48.4 -> 45.3 s; a ``Program``'s model is traced 5
+    times instead of 6."""
 
     def fn(position):
         # Zero, but a function of every floating leaf, so gradients have the right structure.
